@@ -1,0 +1,102 @@
+"""Entry point: the FastAPI application and `uv run main.py`.
+
+Routes:
+- POST /graphql: GraphQL over HTTP; GET /graphql serves GraphiQL (when enabled).
+- WS /graphql: subscriptions (graphql-transport-ws and the legacy graphql-ws).
+- GET /healthz: the process is alive.
+- GET /readyz: the database answers.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from loguru import logger
+from sqlalchemy import make_url, text
+
+from src.api.context import Runtime
+from src.api.observability import RequestLogMiddleware
+from src.api.router import create_graphql_router
+from src.api.schema import build_schema
+from src.core.config import Settings, get_settings
+from src.core.logger import setup_logging
+from src.core.security import PasswordHasher
+from src.lib.db.migrate import upgrade_to_head
+from src.lib.db.session import create_engine, create_session_factory
+
+MAX_WS_FRAME_BYTES = 256 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; everything long-lived starts in its lifespan."""
+    settings = settings or get_settings()
+    setup_logging(settings.log_level)
+    database_url = settings.resolved_database_url
+    engine = create_engine(database_url, echo=settings.database_echo)
+    runtime = Runtime(
+        settings=settings,
+        session_factory=create_session_factory(engine),
+        hasher=PasswordHasher(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
+        model_ids=("demo",),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade_to_head, database_url)
+        logger.info(
+            "database {} ({}), model {}",
+            make_url(database_url).render_as_string(hide_password=True),
+            "migrated" if settings.migrate_on_start else "not migrated",
+            runtime.model_ids[0],
+        )
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Chat API", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.runtime = runtime
+    schema = build_schema(introspection=settings.environment != "production")
+    app.include_router(create_graphql_router(schema, runtime), prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        try:
+            async with runtime.session_factory() as db:
+                await db.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def main() -> None:
+    """Run the server with the configured host and port."""
+    settings = get_settings()
+    app = create_app(settings)
+    logger.info("listening on http://{}:{}/graphql (GraphiQL)", settings.host, settings.port)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws_max_size=MAX_WS_FRAME_BYTES,
+        ws_ping_interval=20,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Chat API server: GraphQL API, core services and libraries."""

@@ -1,0 +1,1 @@
+"""The GraphQL API: one folder per feature, merged into one schema in `schema.py`."""

@@ -1,0 +1,208 @@
+"""Account rules: registration, login, guests, token rotation, entitlements.
+
+Operations:
+- register: a new regular user, or a guest upgraded in place (same id, chats kept).
+- login: email and password; the same error and the same work for an unknown email.
+- login_as_guest: a new guest.
+- refresh: rotate a refresh token; reusing a rotated one revokes its whole family.
+- logout: revoke a refresh token.
+- authenticate: the active user behind an access token.
+- entitlements: the daily message allowance and what is left of it.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.config import Settings
+from src.core.exceptions import ConflictError, UnauthenticatedError, ValidationError
+from src.core.security import (
+    PasswordHasher,
+    create_access_token,
+    decode_access_token,
+    hash_refresh_token,
+    new_refresh_token,
+)
+from src.lib.db.enums import UserType
+from src.lib.db.models import User
+from src.lib.db.repositories.refresh_token import RefreshTokenRepository
+from src.lib.db.repositories.usage import UsageRepository
+from src.lib.db.repositories.user import UserRepository
+from src.lib.db.types import utcnow
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024
+BAD_CREDENTIALS = "Invalid email or password."
+BAD_REFRESH_TOKEN = "Invalid or expired refresh token."
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a successful sign-in returns: the user and a fresh token pair."""
+
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlements:
+    """A user's allowance in the current rolling 24-hour window."""
+
+    max_messages_per_day: int
+    messages_used_today: int
+    retry_after_seconds: int
+
+    @property
+    def messages_remaining(self) -> int:
+        """Messages the user may still send in the window."""
+        return max(0, self.max_messages_per_day - self.messages_used_today)
+
+
+def normalize_email(email: str) -> str:
+    """Trim, lower-case and validate an email address.
+
+    Raises:
+        ValidationError: The address is malformed.
+    """
+    candidate = email.strip().lower()
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValidationError("Enter a valid email address.", field="email") from error
+
+
+def check_password(password: str) -> None:
+    """Enforce the password length rules.
+
+    Raises:
+        ValidationError: Too short or too long.
+    """
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise ValidationError(
+            f"Password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+            field="password",
+        )
+
+
+class AuthService:
+    """Account operations within one unit of work (the caller commits)."""
+
+    def __init__(self, db: AsyncSession, settings: Settings, hasher: PasswordHasher) -> None:
+        self.db = db
+        self.settings = settings
+        self.hasher = hasher
+
+    async def register(self, email: str, password: str, guest: User | None = None) -> Session:
+        """Create a regular account, or upgrade the calling guest in place.
+
+        Raises:
+            ValidationError: Malformed email or bad password length.
+            ConflictError: The email is taken.
+        """
+        email = normalize_email(email)
+        check_password(password)
+        if await UserRepository.get_by_email(self.db, email) is not None:
+            raise ConflictError("An account with this email already exists.")
+        password_hash = await self.hasher.hash(password)
+        if guest is not None and guest.user_type == UserType.GUEST:
+            guest.email, guest.password_hash = email, password_hash
+            guest.user_type = UserType.REGULAR
+            user = guest
+            await self.db.flush()
+        else:
+            user = await UserRepository.create(self.db, UserType.REGULAR, email, password_hash)
+        return await self._start_session(user)
+
+    async def login(self, email: str, password: str) -> Session:
+        """Sign in with email and password; upgrades a hash made with old parameters.
+
+        Raises:
+            UnauthenticatedError: Unknown email or wrong password (one message for both).
+        """
+        if len(password) > PASSWORD_MAX_LENGTH:
+            raise UnauthenticatedError(BAD_CREDENTIALS)
+        user = await UserRepository.get_by_email(self.db, email.strip().lower())
+        password_hash = user.password_hash if user is not None else None
+        if not await self.hasher.verify(password_hash, password) or user is None:
+            raise UnauthenticatedError(BAD_CREDENTIALS)
+        if not user.is_active:
+            raise UnauthenticatedError(BAD_CREDENTIALS)
+        if password_hash is not None and self.hasher.needs_rehash(password_hash):
+            user.password_hash = await self.hasher.hash(password)
+        return await self._start_session(user)
+
+    async def login_as_guest(self) -> Session:
+        """Create a guest and sign it in."""
+        user = await UserRepository.create(self.db, UserType.GUEST, None, None)
+        return await self._start_session(user)
+
+    async def refresh(self, refresh_token: str) -> Session:
+        """Rotate a refresh token.
+
+        Raises:
+            UnauthenticatedError: Unknown, expired or revoked token; a revoked (reused) token
+                also revokes every token of its family.
+        """
+        token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
+        claimed = await RefreshTokenRepository.claim(self.db, token_hash, now)
+        if claimed is None:
+            stale = await RefreshTokenRepository.get_by_hash(self.db, token_hash)
+            if stale is not None and stale.revoked_at is not None:
+                await RefreshTokenRepository.revoke_family(self.db, stale.family_id, now)
+                await self.db.commit()
+            raise UnauthenticatedError(BAD_REFRESH_TOKEN)
+        user = await UserRepository.get(self.db, claimed.user_id)
+        if user is None or not user.is_active:
+            raise UnauthenticatedError(BAD_REFRESH_TOKEN)
+        return await self._start_session(user, family_id=claimed.family_id)
+
+    async def logout(self, refresh_token: str) -> bool:
+        """Revoke a refresh token; True when it was live."""
+        claimed = await RefreshTokenRepository.claim(
+            self.db, hash_refresh_token(refresh_token), utcnow()
+        )
+        return claimed is not None
+
+    async def authenticate(self, access_token: str) -> User:
+        """The active user an access token was issued to.
+
+        Raises:
+            UnauthenticatedError: Bad token, or the user is gone or deactivated.
+        """
+        claims = decode_access_token(access_token, self.settings.jwt_key)
+        user = await UserRepository.get(self.db, claims.user_id)
+        if user is None or not user.is_active:
+            raise UnauthenticatedError("Invalid or expired token.")
+        return user
+
+    async def entitlements(self, user_id: uuid.UUID, user_type: UserType) -> Entitlements:
+        """A user's daily allowance and use in the last 24 hours."""
+        limit = (
+            self.settings.guest_daily_messages
+            if user_type == UserType.GUEST
+            else self.settings.regular_daily_messages
+        )
+        now = utcnow()
+        used, oldest = await UsageRepository.user_messages_since(self.db, user_id, now - WINDOW)
+        retry_after = int((oldest + WINDOW - now).total_seconds()) + 1 if oldest else 0
+        return Entitlements(limit, used, max(retry_after, 1))
+
+    async def _start_session(self, user: User, family_id: uuid.UUID | None = None) -> Session:
+        ttl = self.settings.access_token_ttl_seconds
+        refresh_token = new_refresh_token()
+        await RefreshTokenRepository.add(
+            self.db,
+            user_id=user.id,
+            token_hash=hash_refresh_token(refresh_token),
+            family_id=family_id or uuid.uuid4(),
+            expires_at=utcnow() + timedelta(days=self.settings.refresh_token_ttl_days),
+        )
+        access_token = create_access_token(user.id, self.settings.jwt_key, ttl)
+        return Session(user, access_token, refresh_token, ttl)

@@ -1,0 +1,1 @@
+"""Types shared by every feature: the Node interface, scalars, pagination."""

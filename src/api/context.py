@@ -1,0 +1,97 @@
+"""Per-request context: the application's runtime, the caller, and database sessions.
+
+Over HTTP one context serves one request; over WebSocket one context serves every operation
+of the socket (Strawberry builds it once per connection), so nothing here may hold a database
+session: each unit of work opens its own.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.fastapi import BaseContext
+
+from src.api.auth.service import AuthService
+from src.core.config import Settings
+from src.core.exceptions import UnauthenticatedError
+from src.core.security import PasswordHasher
+from src.lib.db.models import User
+from src.lib.db.session import SessionFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Long-lived parts of the application, built once at start-up."""
+
+    settings: Settings
+    session_factory: SessionFactory
+    hasher: PasswordHasher
+    model_ids: tuple[str, ...]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class Context(BaseContext):
+    """What every resolver can reach through `info.context`."""
+
+    def __init__(self, runtime: Runtime, authorization: str | None) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.authorization = authorization
+        self._user: User | None = None
+        self._user_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back on error."""
+        async with self.runtime.session_factory.begin() as db:
+            yield db
+
+    def auth_service(self, db: AsyncSession) -> AuthService:
+        """The account service bound to a session."""
+        return AuthService(db, self.runtime.settings, self.runtime.hasher)
+
+    async def current_user(self) -> User | None:
+        """The signed-in user, or None without a token.
+
+        Raises:
+            UnauthenticatedError: A token was sent but is not valid.
+        """
+        token = bearer_token(self.authorization)
+        if token is None:
+            return None
+        async with self._user_lock:
+            if self._user is None:
+                async with self.transaction() as db:
+                    self._user = await self.auth_service(db).authenticate(token)
+        return self._user
+
+    async def require_user(self) -> User:
+        """The signed-in user.
+
+        Raises:
+            UnauthenticatedError: No token, or a bad one.
+        """
+        user = await self.current_user()
+        if user is None:
+            raise UnauthenticatedError()
+        return user
+
+    def forget_user(self) -> None:
+        """Drop the cached user, so that the next access checks the token again."""
+        self._user = None
+
+
+Info = strawberry.Info[Context, Any]

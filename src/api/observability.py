@@ -1,0 +1,119 @@
+"""Request logging and request-size limits, as plain ASGI middleware (WebSockets pass through).
+
+- RequestLogMiddleware: one INFO line per HTTP request (request id, method, path, operation
+  name, status, duration) and per WebSocket connection; never bodies, tokens or message text.
+- OperationNameRecorder: a schema extension that tells the middleware the operation's name.
+- Bodies larger than the configured limit get 413 before any GraphQL work.
+"""
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from loguru import logger
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+from src.core.logger import request_id_var
+
+_operation_names: ContextVar[list[str] | None] = ContextVar("operation_names", default=None)
+
+
+class OperationNameRecorder(SchemaExtension):
+    """Records the name of each executed operation for the request's log line."""
+
+    def on_operation(self) -> Iterator[None]:
+        """Note the operation name once it is known."""
+        yield
+        names = _operation_names.get()
+        if names is not None:
+            names.append(self.execution_context.operation_name or "-")
+
+
+class BodyTooLargeError(Exception):
+    """The request body went past the limit."""
+
+
+class RequestLogMiddleware:
+    """Assigns a request id, limits body size, and logs one line per request."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request or connection."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:12]
+        request_id_var.set(request_id)
+        names: list[str] = []
+        _operation_names.set(names)
+        started = time.perf_counter()
+        status: dict[str, Any] = {"code": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            if scope["type"] == "http" and self._declared_too_large(scope):
+                await _reject_too_large(send_with_id)
+            else:
+                await self.app(scope, self._limited(receive, scope), send_with_id)
+        except BodyTooLargeError:
+            await _reject_too_large(send_with_id)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            kind = "WS" if scope["type"] == "websocket" else scope["method"]
+            logger.info(
+                "{} {} op={} status={} {:.1f}ms",
+                kind,
+                scope["path"],
+                ",".join(names) or "-",
+                status["code"] or "-",
+                elapsed_ms,
+            )
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                return not value.isdigit() or int(value) > self.max_body_bytes
+        return False
+
+    def _limited(self, receive: Receive, scope: Scope) -> Receive:
+        if scope["type"] != "http":
+            return receive
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLargeError
+            return message
+
+        return limited_receive
+
+
+async def _reject_too_large(send: Send) -> None:
+    body = (
+        b'{"errors":[{"message":"Request body too large.","extensions":{"code":"BAD_USER_INPUT"}}]}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,65 @@
+"""The `/graphql` endpoint: HTTP (POST, GraphiQL on GET) and WebSocket, with authentication.
+
+A WebSocket authenticates once, with `{"authorization": "Bearer <token>"}` in the
+connection_init payload (key matched case-insensitively): a missing or bad token closes a
+graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from src.api.context import Context, Runtime
+from src.api.schema import ChatSchema
+from src.core.exceptions import AppError
+
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
+MAX_OPERATIONS_PER_SOCKET = 20
+
+
+def _authorization_param(params: Any) -> str | None:
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        if key.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+class ChatRouter(GraphQLRouter[Context, None]):
+    """Strawberry's FastAPI router with the project's context and WebSocket authentication."""
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the socket from the connection_init payload, or reject it."""
+        context.authorization = _authorization_param(context.connection_params)
+        try:
+            user = await context.current_user()
+        except AppError:
+            user = None
+        if user is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        return None
+
+
+def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
+    """The router for `/graphql`, bound to the application's runtime."""
+    settings = runtime.settings
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        return Context(runtime, connection.headers.get("authorization"))
+
+    return ChatRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+        max_subscriptions_per_connection=MAX_OPERATIONS_PER_SOCKET,
+        allowed_origins=settings.allowed_origins,
+    )

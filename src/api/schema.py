@@ -1,0 +1,66 @@
+"""The GraphQL schema: every feature's operations merged, with limits and error handling.
+
+Limits (OWASP GraphQL cheat sheet): depth, aliases and tokens are capped before any resolver
+runs; introspection is off in production.
+"""
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from src.api.auth.resolvers import AuthMutation, AuthQuery
+from src.api.auth.types import User
+from src.api.errors import ErrorCodes, log_unexpected
+from src.api.observability import OperationNameRecorder
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+Query = merge_types("Query", (AuthQuery,))
+Mutation = merge_types("Mutation", (AuthMutation,))
+
+
+class ChatSchema(strawberry.Schema):
+    """The schema; logs only unexpected errors (expected ones are the client's business)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log unexpected errors with their trace before they are masked."""
+        log_unexpected(errors)
+
+
+def build_schema(introspection: bool = True) -> ChatSchema:
+    """Build the schema; production disables introspection."""
+    extensions: list[Any] = [
+        OperationNameRecorder,
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return ChatSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[User],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,1 @@
+"""Settings, errors, security and logging shared by every layer."""

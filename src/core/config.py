@@ -1,0 +1,83 @@
+"""Application settings, read from the environment and `.env` by pydantic-settings.
+
+Every setting is listed with its default and meaning in `.env.example`.
+"""
+
+import secrets
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """Server settings; names match the environment variables case-insensitively."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    database_echo: bool = False
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+    graphiql: bool = True
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_days: int = Field(default=30, ge=1)
+
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    guest_daily_messages: int = Field(default=20, ge=0)
+    regular_daily_messages: int = Field(default=200, ge=0)
+
+    @model_validator(mode="after")
+    def _check_production_secret(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET of at least {MIN_SECRET_BYTES} bytes is required in production"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL; SQLite in the data folder when none is set."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'chat.db'}"
+
+    @cached_property
+    def jwt_key(self) -> str:
+        """The JWT signing secret; in development one is generated once and kept on disk."""
+        if self.jwt_secret is not None:
+            secret = self.jwt_secret.get_secret_value()
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+            return secret
+        path = self.data_dir / "jwt_secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(secret)
+        return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

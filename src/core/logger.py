@@ -1,0 +1,48 @@
+"""Logging through loguru, with the request id of the current request on every line.
+
+Operations:
+- setup_logging: one sink on stderr, stdlib logging (uvicorn, strawberry) routed into loguru.
+- request_id_var: the id of the request being served, set by the request-log middleware.
+"""
+
+import logging
+import sys
+from contextvars import ContextVar
+
+from loguru import logger
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+LOG_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <7}</level> | "
+    "<cyan>{extra[request_id]}</cyan> | {message}"
+)
+
+
+class _InterceptHandler(logging.Handler):
+    """Sends stdlib log records to loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level: str | int
+        try:
+            level = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def _add_request_id(record: dict) -> None:  # type: ignore[type-arg]
+    record["extra"].setdefault("request_id", request_id_var.get())
+
+
+def setup_logging(level: str) -> None:
+    """Configure loguru and route the standard library's loggers into it."""
+    logger.remove()
+    logger.configure(patcher=_add_request_id)  # type: ignore[arg-type]
+    logger.add(sys.stderr, level=level.upper(), format=LOG_FORMAT, backtrace=False)
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = [_InterceptHandler()]
+        logging.getLogger(name).propagate = False
+    # Our own middleware logs each request; uvicorn's access log would repeat it.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,1 @@
+"""Libraries below the API: database, model providers, streaming."""

@@ -1,0 +1,37 @@
+"""Chats: owned by a user, holding a tree of messages, one branch of which is shown."""
+
+import uuid
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.lib.db.base import Base, IdMixin, TimestampMixin
+from src.lib.db.enums import Visibility
+
+TITLE_MAX_LENGTH = 200
+
+
+class Chat(IdMixin, TimestampMixin, Base):
+    """A conversation.
+
+    Attributes:
+        user_id: Owner (the chat is deleted with the user).
+        title: At most 200 characters.
+        visibility: PRIVATE (owner only) or PUBLIC (readable by anyone signed in).
+        current_leaf_id: The message whose branch is shown; null when the chat is empty.
+            Not a foreign key, so that chats and messages do not reference each other in a
+            cycle; the service keeps it pointing at a message of this chat.
+    """
+
+    __tablename__ = "chats"
+    __table_args__ = (Index(None, "user_id", "updated_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
+    visibility: Mapped[Visibility] = mapped_column(
+        Enum(Visibility, native_enum=False, length=16), default=Visibility.PRIVATE
+    )
+    current_leaf_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    def __repr__(self) -> str:
+        return f"<Chat id={self.id}>"

@@ -1,0 +1,49 @@
+"""Messages: nodes of a chat's tree, made of JSON parts (text, files, tool calls and results)."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.lib.db.base import Base, IdMixin, TimestampMixin
+from src.lib.db.enums import FinishReason, MessageRole, MessageStatus
+from src.lib.db.types import JSONDocument
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    """One message of a chat.
+
+    Attributes:
+        chat_id: The chat (messages are deleted with it).
+        parent_msg_id: The message this one follows; null for a root. Siblings are branches.
+        role: USER or ASSISTANT.
+        parts: List of parts, each a dict with a `type` of text, file, tool_call or tool_result.
+        text: All text parts joined; kept for search and for the `text` field.
+        status: COMPLETE, or for replies STREAMING, INTERRUPTED or FAILED.
+        model: The model that wrote an assistant message.
+        finish_reason: Why the generation of an assistant message ended.
+        usage: Token counts, {"input_tokens": n, "output_tokens": n}.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "chat_id", "created_at"),)
+
+    chat_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("chats.id", ondelete="CASCADE"))
+    parent_msg_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MessageRole] = mapped_column(Enum(MessageRole, native_enum=False, length=16))
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MessageStatus] = mapped_column(
+        Enum(MessageStatus, native_enum=False, length=16), default=MessageStatus.COMPLETE
+    )
+    model: Mapped[str | None] = mapped_column(String(200))
+    finish_reason: Mapped[FinishReason | None] = mapped_column(
+        Enum(FinishReason, native_enum=False, length=16)
+    )
+    usage: Mapped[dict[str, int] | None] = mapped_column(JSONDocument)
+
+    def __repr__(self) -> str:
+        return f"<Message id={self.id} role={self.role} status={self.status}>"

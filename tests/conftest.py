@@ -1,0 +1,121 @@
+"""Shared fixtures: one database per backend per run, the real app, an HTTP client.
+
+Every test that takes `client` (or `app`) runs twice: on SQLite and on PostgreSQL. PostgreSQL
+tests are skipped when no server answers, except under CI (`CI` set), where they fail.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete
+
+from main import create_app
+from src.core.config import Settings
+from src.lib.db.base import Base
+from tests.helpers import GraphQLClient
+
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+async def _create_postgres_database() -> str:
+    name = f"chat_test_{uuid.uuid4().hex[:10]}"
+    try:
+        connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and does not answer: {error}")
+        pytest.skip(f"PostgreSQL does not answer: {error}")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _empty_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'test.db'}"
+        return
+    name = await _create_postgres_database()
+    try:
+        yield f"{POSTGRES_SERVER.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A fresh, empty database of each backend, shared by the whole run."""
+    async for url in _empty_database(request.param, tmp_path_factory.mktemp("db")):
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh, empty database of each backend for one test."""
+    async for url in _empty_database(request.param, tmp_path):
+        yield url
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    """Settings for tests: cheap hashing, a fixed secret, the given database."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "jwt_secret": TEST_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "argon2_parallelism": 1,
+        "log_level": "WARNING",
+    } | overrides
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    """The real application over the backend's database, migrated at start-up."""
+    application = create_app(make_settings(database_url, tmp_path_factory.mktemp("data")))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: FastAPI = request.getfixturevalue("app")
+    async with application.state.runtime.session_factory.begin() as db:
+        for table in reversed(Base.metadata.sorted_tables):
+            await db.execute(delete(table))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client speaking HTTP to the app in process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield GraphQLClient(http)
