@@ -68,9 +68,7 @@ async def database_url(
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def empty_database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty database of each backend for one test."""
     async for url in _empty_database(request.param, tmp_path):
         yield url

@@ -7,7 +7,9 @@ import httpx
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
-  register(input: $input) { accessToken refreshToken tokenType expiresIn user { id email userType } }
+  register(input: $input) {
+    accessToken refreshToken tokenType expiresIn user { id email userType }
+  }
 }
 """
 GUEST = """
@@ -51,7 +53,9 @@ class GraphQLClient:
         error: dict[str, Any] = body["errors"][0]
         return error
 
-    async def register(self, email: str = "ada@example.com", password: str = "correct horse") -> dict[str, Any]:
+    async def register(
+        self, email: str = "ada@example.com", password: str = "correct horse"
+    ) -> dict[str, Any]:
         """Register an account; returns the AuthPayload."""
         data = await self.data(REGISTER, {"input": {"email": email, "password": password}})
         payload: dict[str, Any] = data["register"]

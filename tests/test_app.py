@@ -58,7 +58,10 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
 ) -> None:
     response = await broken_client.post(
         "/graphql",
-        json={"query": 'mutation { login(input: {email: "a@b.co", password: "12345678"}) { accessToken } }'},
+        json={
+            "query": 'mutation { login(input: {email: "a@b.co", password: "12345678"}) '
+            "{ accessToken } }"
+        },
     )
     error = response.json()["errors"][0]
     assert error["message"] == "Unexpected error."

@@ -2,11 +2,11 @@
 
 import asyncio
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
+from alembic import command
 from src.lib.db import models  # noqa: F401
 from src.lib.db.base import Base
 from src.lib.db.migrate import alembic_config, upgrade_to_head
