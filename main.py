@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from loguru import logger
 from sqlalchemy import make_url, text
 
-from src.api.context import Runtime
 from src.api.observability import RequestLogMiddleware
 from src.api.router import create_graphql_router
+from src.api.runtime import Runtime
 from src.api.schema import build_schema
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging

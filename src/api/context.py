@@ -8,7 +8,6 @@ session: each unit of work opens its own.
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -16,21 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from src.api.auth.service import AuthService
-from src.core.config import Settings
+from src.api.runtime import Runtime
 from src.core.exceptions import UnauthenticatedError
-from src.core.security import PasswordHasher
 from src.lib.db.models import User
-from src.lib.db.session import SessionFactory
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """Long-lived parts of the application, built once at start-up."""
-
-    settings: Settings
-    session_factory: SessionFactory
-    hasher: PasswordHasher
-    model_ids: tuple[str, ...]
 
 
 def bearer_token(authorization: str | None) -> str | None:

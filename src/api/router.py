@@ -14,7 +14,8 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from src.api.context import Context, Runtime
+from src.api.context import Context
+from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
 from src.core.exceptions import AppError
 

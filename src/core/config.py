@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     guest_daily_messages: int = Field(default=20, ge=0)
     regular_daily_messages: int = Field(default=200, ge=0)
 
+    openai_base_url: str = ""
+    openai_api_key: SecretStr | None = None
+    openai_models: list[str] = Field(default_factory=list)
+    default_model: str = ""
+    demo_model_enabled: bool = False
+    demo_token_delay_seconds: float = Field(default=0.02, ge=0)
+    llm_timeout_seconds: float = Field(default=60, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)
+    system_prompt: str = "You are a helpful assistant."
+    history_budget_chars: int = Field(default=24_000, ge=100)
+    max_agent_steps: int = Field(default=5, ge=1)
+    tool_timeout_seconds: float = Field(default=5, gt=0)
+
+    redis_url: str = ""
+    flush_interval_seconds: float = Field(default=1.0, gt=0)
+    generation_lock_ttl_seconds: float = Field(default=15, gt=1)
+
     @model_validator(mode="after")
     def _check_production_secret(self) -> "Settings":
         if self.environment == "production":
