@@ -4,6 +4,7 @@ Every test that takes `client` (or `app`) runs twice: on SQLite and on PostgreSQ
 tests are skipped when no server answers, except under CI (`CI` set), where they fail.
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -12,10 +13,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import delete
 
-from main import create_app
+from main import MAX_WS_FRAME_BYTES, create_app
 from src.core.config import Settings
 from src.lib.db.base import Base
 from tests.helpers import GraphQLClient
@@ -85,6 +87,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
         "log_level": "WARNING",
+        "ws_init_timeout_seconds": 1,
     } | overrides
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -117,3 +120,24 @@ async def client(app: FastAPI) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+async def server_url(app: FastAPI) -> AsyncIterator[str]:
+    """The app served by a real uvicorn server on a free loopback port (for WebSockets)."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_config=None,
+        ws_max_size=MAX_WS_FRAME_BYTES,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task

@@ -19,7 +19,6 @@ from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
 from src.core.exceptions import AppError
 
-CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 MAX_OPERATIONS_PER_SOCKET = 20
 
 
@@ -60,7 +59,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
-        connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=MAX_OPERATIONS_PER_SOCKET,
         allowed_origins=settings.allowed_origins,
     )

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     graphiql: bool = True
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    ws_init_timeout_seconds: float = Field(default=10, gt=0)
 
     jwt_secret: SecretStr | None = None
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
