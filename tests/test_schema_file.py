@@ -10,6 +10,10 @@ from src.api.export_schema import SCHEMA_FILE, schema_sdl
 CONTRACT_TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 IMPLEMENTED = {
     "Node", "User", "UserType", "Entitlements", "AuthPayload", "RegisterInput", "LoginInput",
+    "PageInfo", "Visibility", "MessageRole", "MessageStatus", "FinishReason", "Rating", "Chat",
+    "Generation", "ChatEdge", "ChatConnection", "MessageEdge", "MessageConnection", "Message",
+    "TokenUsage", "MessagePart", "TextPart", "FilePart", "ToolCallPart", "ToolResultPart",
+    "CreateChatInput", "UpdateChatInput",
 }  # fmt: skip
 
 

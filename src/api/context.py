@@ -1,4 +1,4 @@
-"""Per-request context: the application's runtime, the caller, and database sessions.
+"""Per-request context: the application's runtime, the caller, database sessions, DataLoaders.
 
 Over HTTP one context serves one request; over WebSocket one context serves every operation
 of the socket (Strawberry builds it once per connection), so nothing here may hold a database
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from src.api.auth.service import AuthService
+from src.api.loaders import Loaders
 from src.api.runtime import Runtime
 from src.core.exceptions import UnauthenticatedError
 from src.lib.db.models import User
@@ -39,6 +40,7 @@ class Context(BaseContext):
         self.authorization = authorization
         self._user: User | None = None
         self._user_lock = asyncio.Lock()
+        self.loaders = Loaders(runtime.session_factory)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

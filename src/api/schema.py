@@ -21,15 +21,20 @@ from strawberry.types import ExecutionContext
 
 from src.api.auth.resolvers import AuthMutation, AuthQuery
 from src.api.auth.types import User
+from src.api.chats.resolvers import ChatMutation, ChatQuery
+from src.api.chats.types import Chat
+from src.api.common.node import NodeQuery
 from src.api.errors import ErrorCodes, log_unexpected
+from src.api.messages.resolvers import MessageMutation
+from src.api.messages.types import Message
 from src.api.observability import OperationNameRecorder
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
-Query = merge_types("Query", (AuthQuery,))
-Mutation = merge_types("Mutation", (AuthMutation,))
+Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery))
+Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation))
 
 
 class ChatSchema(strawberry.Schema):
@@ -57,7 +62,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
     return ChatSchema(
         query=Query,
         mutation=Mutation,
-        types=[User],
+        types=[User, Chat, Message],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -1,0 +1,1 @@
+"""Chats: create, read, list with search, rename, share, delete, switch branch."""

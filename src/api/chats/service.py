@@ -1,0 +1,185 @@
+"""Chat rules: ownership, visibility, titles, idempotent creation, branches.
+
+A PRIVATE chat is visible to its owner only; a PUBLIC chat is readable by anyone signed in,
+and writable by its owner only. Anything the caller may not read, or may not write when
+writing, is NOT_FOUND exactly like an id that does not exist.
+
+Operations:
+- create: a new chat, or the caller's existing chat with the same client id.
+- find_readable / get_readable / get_owned: one chat, checked.
+- list_chats / count_chats: the caller's chats, newest first, optionally searched.
+- update: title and visibility.
+- delete: the chat with its messages and their feedback.
+- switch_branch: make a message of the chat its current leaf.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.exceptions import ConflictError, NotFoundError, ValidationError
+from src.lib.db.enums import Visibility
+from src.lib.db.models import Chat
+from src.lib.db.models.chat import TITLE_MAX_LENGTH
+from src.lib.db.repositories.chat import ChatRepository
+from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.types import generate_uuid7
+
+DEFAULT_TITLE = "New chat"
+SEARCH_MAX_LENGTH = 200
+TAKEN_ID = "This id cannot be used; create the chat with another id."
+
+
+def normalize_title(title: str) -> str:
+    """Trim a title and check its length.
+
+    Raises:
+        ValidationError: Empty once trimmed, or longer than 200 characters.
+    """
+    title = title.strip()
+    if not 1 <= len(title) <= TITLE_MAX_LENGTH:
+        raise ValidationError(f"Title must be 1 to {TITLE_MAX_LENGTH} characters.", field="title")
+    return title
+
+
+def normalize_search(search: str | None) -> str | None:
+    """Trim a search string; None when nothing is left.
+
+    Raises:
+        ValidationError: Longer than 200 characters.
+    """
+    search = (search or "").strip()
+    if len(search) > SEARCH_MAX_LENGTH:
+        raise ValidationError(
+            f"Search must be at most {SEARCH_MAX_LENGTH} characters.", field="search"
+        )
+    return search or None
+
+
+class ChatService:
+    """Chat operations within one unit of work (the caller commits)."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        user_id: uuid.UUID,
+        title: str | None = None,
+        visibility: Visibility | None = None,
+        chat_id: uuid.UUID | None = None,
+    ) -> Chat:
+        """Create a chat, or return the user's chat that already has this client id.
+
+        Args:
+            user_id: The owner.
+            title: Trimmed, 1 to 200 characters; default "New chat".
+            visibility: PRIVATE (the default) or PUBLIC.
+            chat_id: Client-generated id; a new UUIDv7 when None.
+
+        Raises:
+            ValidationError: Bad title.
+            ConflictError: Another user's chat has this id (nothing else is revealed).
+        """
+        title = DEFAULT_TITLE if title is None else normalize_title(title)
+        chat = await ChatRepository.insert_or_get(
+            self.db, chat_id or generate_uuid7(), user_id, title, visibility or Visibility.PRIVATE
+        )
+        if chat.user_id != user_id:
+            raise ConflictError(TAKEN_ID)
+        return chat
+
+    async def find_readable(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat | None:
+        """The chat when the user may read it (owner, or PUBLIC); else None."""
+        return await ChatRepository.get_readable(self.db, chat_id, user_id)
+
+    async def get_readable(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+        """The chat when the user may read it.
+
+        Raises:
+            NotFoundError: No such chat, or the user may not read it.
+        """
+        chat = await self.find_readable(user_id, chat_id)
+        if chat is None:
+            raise NotFoundError()
+        return chat
+
+    async def get_owned(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+        """The chat when the user owns it (the only one who may change it).
+
+        Raises:
+            NotFoundError: No such chat, or another user's.
+        """
+        chat = await ChatRepository.get_owned(self.db, chat_id, user_id)
+        if chat is None:
+            raise NotFoundError()
+        return chat
+
+    async def list_chats(
+        self,
+        user_id: uuid.UUID,
+        search: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Chat]:
+        """The user's own chats, most recently updated first.
+
+        Args:
+            user_id: The owner.
+            search: Text to find, case-insensitively, in titles and message text.
+            after: Sort key (updated_at, id) of the previous page's last chat.
+            limit: At most this many chats.
+
+        Raises:
+            ValidationError: Search longer than 200 characters.
+        """
+        return await ChatRepository.page(self.db, user_id, normalize_search(search), after, limit)
+
+    async def count_chats(self, user_id: uuid.UUID, search: str | None) -> int:
+        """How many chats `list_chats` lists over all its pages."""
+        return await ChatRepository.count(self.db, user_id, normalize_search(search))
+
+    async def update(
+        self,
+        user_id: uuid.UUID,
+        chat_id: uuid.UUID,
+        title: str | None,
+        visibility: Visibility | None,
+    ) -> Chat:
+        """Change the title and/or the visibility of the user's chat (None: unchanged).
+
+        Raises:
+            ValidationError: Bad title.
+            NotFoundError: No such chat, or another user's.
+        """
+        new_title = None if title is None else normalize_title(title)
+        chat = await self.get_owned(user_id, chat_id)
+        chat.title = new_title or chat.title
+        chat.visibility = visibility or chat.visibility
+        await self.db.flush()
+        return chat
+
+    async def delete(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
+        """Delete the user's chat with all its messages and their feedback.
+
+        Raises:
+            NotFoundError: No such chat, or another user's.
+        """
+        if not await ChatRepository.delete_owned(self.db, chat_id, user_id):
+            raise NotFoundError()
+
+    async def switch_branch(
+        self, user_id: uuid.UUID, chat_id: uuid.UUID, leaf_id: uuid.UUID
+    ) -> Chat:
+        """Make a message of the user's chat its current leaf, for every device.
+
+        Raises:
+            NotFoundError: No such chat, another user's, or a message of another chat.
+        """
+        chat = await self.get_owned(user_id, chat_id)
+        if await MessageRepository.get_in_chat(self.db, chat.id, leaf_id) is None:
+            raise NotFoundError()
+        chat.current_leaf_id = leaf_id
+        await self.db.flush()
+        return chat

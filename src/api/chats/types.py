@@ -1,0 +1,162 @@
+"""GraphQL types of chats: Chat, Generation, ChatConnection, the chat inputs and Visibility.
+
+The fields that read messages go through the request's DataLoaders, so a page of chats costs
+a fixed number of statements however many chats and messages it shows.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from src.api.chats.service import ChatService
+from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
+from src.api.common.types import Node, parse_id
+from src.api.context import Info
+from src.api.messages.types import Message, MessageConnection
+from src.core.exceptions import NotFoundError
+from src.lib.db.enums import Visibility
+from src.lib.db.models import Chat as ChatModel
+
+VisibilityEnum = strawberry.enum(Visibility, name="Visibility")
+
+
+@strawberry.type
+class Generation:
+    """A reply being generated."""
+
+    message_id: strawberry.ID
+    model: strawberry.ID
+    started_at: datetime
+    last_seq: int = strawberry.field(
+        description="Seq of the last event emitted so far; resume with chatEvents(afterSeq)."
+    )
+
+
+@strawberry.type
+class Chat(Node):
+    """A conversation: a tree of messages, one branch of which is shown."""
+
+    id: strawberry.ID
+    title: str
+    visibility: VisibilityEnum  # type: ignore[valid-type]
+    created_at: datetime
+    updated_at: datetime
+    current_leaf_id: strawberry.ID | None = strawberry.field(
+        description="The branch being shown: set by switchBranch, moved by every new message; "
+        "null when empty."
+    )
+    pk: strawberry.Private[uuid.UUID]
+    leaf_pk: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, chat: ChatModel) -> Self:
+        """Build from the ORM row."""
+        leaf = chat.current_leaf_id
+        return cls(
+            id=strawberry.ID(str(chat.id)),
+            title=chat.title,
+            visibility=chat.visibility,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            current_leaf_id=strawberry.ID(str(leaf)) if leaf else None,
+            pk=chat.id,
+            leaf_pk=leaf,
+        )
+
+    @strawberry.field(description="Every message of the chat, all branches, oldest first.")
+    async def messages(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> MessageConnection:
+        """A page of the messages; 100 when neither `first` nor `last` is given."""
+        request = PageRequest.parse(first, after, last, before)
+        rows = await info.context.loaders.messages.load((self.pk, request))
+        return MessageConnection.build(rows, request, self.pk)
+
+    @strawberry.field(
+        description="The path from the root to leafId (default: currentLeafId), oldest first."
+    )
+    async def thread(self, info: Info, leaf_id: strawberry.ID | None = None) -> list[Message]:
+        """The branch ending at a message of this chat; NOT_FOUND for any other message."""
+        leaf = self.leaf_pk if leaf_id is None else parse_id(leaf_id, "leafId")
+        if leaf is None:
+            return []
+        path = await info.context.loaders.thread.load((self.pk, leaf))
+        if path is None:
+            raise NotFoundError()
+        return [Message.from_model(message) for message in path]
+
+    @strawberry.field
+    async def last_message(self, info: Info) -> Message | None:
+        """The newest message of the chat, whatever its branch."""
+        message = await info.context.loaders.last_message.load(self.pk)
+        return Message.from_model(message) if message else None
+
+    @strawberry.field
+    async def message_count(self, info: Info) -> int:
+        """How many messages the chat holds, all branches."""
+        count: int = await info.context.loaders.message_count.load(self.pk)
+        return count
+
+    @strawberry.field(description="The reply being generated right now, if any.")
+    def active_generation(self) -> Generation | None:
+        """Filled by the streaming feature; no generation runs yet."""
+        return None
+
+
+@strawberry.type
+class ChatConnection:
+    """A page of the caller's chats, most recently updated first."""
+
+    edges: list[Edge[Chat]]
+    page_info: PageInfo
+    user_pk: strawberry.Private[uuid.UUID]
+    search: strawberry.Private[str | None]
+
+    @classmethod
+    def build(
+        cls,
+        rows: Sequence[ChatModel],
+        request: PageRequest,
+        user_id: uuid.UUID,
+        search: str | None,
+    ) -> Self:
+        """The page of `rows`, as fetched for `request`, of a user's (searched) chats."""
+        edges, page_info = paginate(
+            rows, request, lambda row: (row.updated_at, row.id), Chat.from_model
+        )
+        return cls(edges=edges, page_info=page_info, user_pk=user_id, search=search)
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        """How many chats match, over all pages (counted only when asked for)."""
+        async with info.context.transaction() as db:
+            return await ChatService(db).count_chats(self.user_pk, self.search)
+
+
+@strawberry.input
+class CreateChatInput:
+    """A new chat."""
+
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Client-generated UUID; creating the same id twice returns the existing "
+        "chat (idempotent).",
+    )
+    title: str | None = strawberry.field(default=None, description="At most 200 characters.")
+    visibility: VisibilityEnum | None = Visibility.PRIVATE  # type: ignore[valid-type]
+
+
+@strawberry.input
+class UpdateChatInput:
+    """Changes to a chat; a field left out (or null) stays as it is."""
+
+    title: str | None = None
+    visibility: VisibilityEnum | None = None  # type: ignore[valid-type]

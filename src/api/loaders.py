@@ -1,0 +1,94 @@
+"""DataLoaders of the chat and message fields, built per context (see `Context.loaders`).
+
+Each batch reads in a short session of its own: Strawberry resolves sibling fields
+concurrently, and one AsyncSession must never serve two coroutines at once.
+
+Caching is off: a WebSocket context lives as long as its socket, and a mutation may change
+what an earlier field loaded; loads made in the same tick are still batched into one query.
+"""
+
+import uuid
+from collections import defaultdict
+
+from strawberry.dataloader import DataLoader
+
+from src.api.common.pagination import PageRequest
+from src.api.messages.service import in_chat
+from src.lib.db.enums import Rating
+from src.lib.db.models import Message
+from src.lib.db.repositories.feedback import FeedbackRepository
+from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.session import SessionFactory
+
+
+def _grouped[GroupT](keys: list[tuple[uuid.UUID, GroupT]]) -> dict[GroupT, list[uuid.UUID]]:
+    """The ids of (id, group) keys, per group, each id once."""
+    groups: dict[GroupT, list[uuid.UUID]] = defaultdict(list)
+    for row_id, group in dict.fromkeys(keys):
+        groups[group].append(row_id)
+    return groups
+
+
+class Loaders:
+    """The request's DataLoaders.
+
+    Attributes:
+        messages: (chat id, page request) -> the rows of that page (`request.fetch` at most).
+        last_message: chat id -> its newest message, or None.
+        message_count: chat id -> how many messages it holds.
+        child_ids: message id -> the ids of its direct replies, oldest first.
+        rating: (message id, user id) -> that user's rating, or None.
+        thread: (chat id, leaf id) -> the path root..leaf, or None when the leaf is not in the chat.
+    """
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self.messages = DataLoader(self._pages, cache=False)
+        self.last_message = DataLoader(self._last_messages, cache=False)
+        self.message_count = DataLoader(self._counts, cache=False)
+        self.child_ids = DataLoader(self._child_ids, cache=False)
+        self.rating = DataLoader(self._ratings, cache=False)
+        self.thread = DataLoader(self._threads, cache=False)
+
+    async def _pages(self, keys: list[tuple[uuid.UUID, PageRequest]]) -> list[list[Message]]:
+        found: dict[tuple[uuid.UUID, PageRequest], list[Message]] = {}
+        async with self._session_factory() as db:
+            for request, chat_ids in _grouped(keys).items():
+                pages = await MessageRepository.pages_by_chat(
+                    db, chat_ids, request.after, request.before, request.fetch, request.backwards
+                )
+                found |= {(chat_id, request): pages.get(chat_id, []) for chat_id in chat_ids}
+        return [found[key] for key in keys]
+
+    async def _last_messages(self, chat_ids: list[uuid.UUID]) -> list[Message | None]:
+        async with self._session_factory() as db:
+            pages = await MessageRepository.pages_by_chat(
+                db, chat_ids, after=None, before=None, limit=1, backwards=True
+            )
+        return [pages[chat_id][0] if chat_id in pages else None for chat_id in chat_ids]
+
+    async def _counts(self, chat_ids: list[uuid.UUID]) -> list[int]:
+        async with self._session_factory() as db:
+            counts = await MessageRepository.count_by_chat(db, chat_ids)
+        return [counts.get(chat_id, 0) for chat_id in chat_ids]
+
+    async def _child_ids(self, message_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+        async with self._session_factory() as db:
+            children = await MessageRepository.child_ids(db, message_ids)
+        return [children.get(message_id, []) for message_id in message_ids]
+
+    async def _ratings(self, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> list[Rating | None]:
+        found: dict[tuple[uuid.UUID, uuid.UUID], Rating] = {}
+        async with self._session_factory() as db:
+            for user_id, message_ids in _grouped(keys).items():
+                ratings = await FeedbackRepository.ratings(db, user_id, message_ids)
+                found |= {(message_id, user_id): r for message_id, r in ratings.items()}
+        return [found.get(key) for key in keys]
+
+    async def _threads(self, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> list[list[Message] | None]:
+        async with self._session_factory() as db:
+            paths = await MessageRepository.paths(db, [leaf_id for _, leaf_id in keys])
+        return [
+            path if in_chat(path := paths.get(leaf_id), chat_id) else None
+            for chat_id, leaf_id in keys
+        ]

@@ -1,0 +1,1 @@
+"""Messages: the tree of a chat, message parts, and per-user feedback."""

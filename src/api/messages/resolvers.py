@@ -1,0 +1,34 @@
+"""Message operations; every one needs a signed-in user.
+
+Messages are read through the `Chat` fields (`messages`, `thread`, `lastMessage`) and `node`;
+they are written by the streaming feature.
+
+Mutations:
+- rateMessage: set or clear the caller's rating of a message they may read.
+"""
+
+import strawberry
+
+from src.api.common.types import parse_id
+from src.api.context import Info
+from src.api.messages.service import MessageService
+from src.api.messages.types import Message, RatingEnum
+
+
+@strawberry.type
+class MessageMutation:
+    """Message mutations."""
+
+    @strawberry.mutation(description="A null rating clears the feedback.")
+    async def rate_message(
+        self,
+        info: Info,
+        message_id: strawberry.ID,
+        rating: RatingEnum | None = None,  # type: ignore[valid-type]
+    ) -> Message:
+        """Rate a message the caller may read (own chat, or PUBLIC)."""
+        user = await info.context.require_user()
+        message_pk = parse_id(message_id, "messageId")
+        async with info.context.transaction() as db:
+            message = await MessageService(db).rate(user.id, message_pk, rating)
+        return Message.from_model(message)
