@@ -1,0 +1,11 @@
+"""Streaming of generations (streamed assistant replies) to subscribers; knows nothing of GraphQL.
+
+Modules of the broker part:
+- `events`: the event types of a generation, `is_terminal`, `encode_event`/`decode_event`.
+- `broker`: the `Broker` interface (generation lock, publish, subscribe with replay and merged
+  deltas for slow subscribers, stop requests), `GenerationInfo`, `SubscriberLaggedError`,
+  `coalesce`.
+- `memory`: `InMemoryBroker`, for one process.
+- `redis_broker`: `RedisBroker`, for many processes sharing one Redis.
+- `factory`: `create_broker(redis_url, lock_ttl)`.
+"""

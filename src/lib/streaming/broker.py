@@ -1,0 +1,315 @@
+"""The broker: how a generation's events reach every subscriber, in this process or another.
+
+Each chat has one ordered, bounded event log holding its current and recent generations'
+events. Publishing appends to it; every subscriber keeps only a cursor into it and reads what is
+available in batches, so a slow subscriber costs the publisher and the other subscribers nothing
+and needs O(1) memory. Replay and live delivery are the same read from the same log, so they can
+neither miss nor duplicate an event.
+
+Offers:
+- `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests).
+  `subscribe` is implemented here once, over the `EventCursor` each broker provides.
+- `GenerationInfo`: the running generation of a chat.
+- `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
+- `coalesce(events)`: merges adjacent `TextDelta`s of the same message.
+- For broker implementations: `EventCursor`, `LogSnapshot`, `last_seq_of`.
+"""
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from src.lib.streaming.events import StreamEvent, TextDelta
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationInfo:
+    """The running generation of a chat.
+
+    Attributes:
+        chat_id: The chat.
+        message_id: The assistant message being generated (identifies the generation).
+        model: The model generating it.
+        started_at: When the generation took the chat's lock (UTC).
+        last_seq: The seq of its last published event; -1 before the first.
+    """
+
+    chat_id: UUID
+    message_id: UUID
+    model: str
+    started_at: datetime
+    last_seq: int
+
+
+class SubscriberLaggedError(Exception):
+    """The subscriber fell so far behind that the events it needs next were trimmed away.
+
+    It can resume by subscribing again with the seq of the last event it received.
+    """
+
+
+class EventCursor(ABC):
+    """A subscriber's position in a chat's event log.
+
+    Attributes:
+        replay_generation: The generation whose events `after_seq` refers to (the one running,
+            or the last one, when the subscription began), or None when nothing is replayed.
+    """
+
+    def __init__(self, replay_generation: UUID | None) -> None:
+        self.replay_generation = replay_generation
+
+    @abstractmethod
+    async def read(self) -> list[StreamEvent]:
+        """Wait until the log holds events past the cursor, then take up to a batch of them.
+
+        Returns:
+            At least one event, in publish order; the cursor moves past them.
+
+        Raises:
+            SubscriberLaggedError: If events past the cursor were trimmed from the log.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class LogSnapshot[P]:
+    """What a broker sees, in one atomic look, when a subscription begins.
+
+    `P` is the broker's log position type.
+
+    Attributes:
+        running: Whether a generation holds the chat's lock.
+        generation_start: The position just before the current (or last) generation's first
+            event, or None when the chat has had no generation (or it was forgotten).
+        generation_id: The message id of that generation.
+        tail: The position after the log's last event.
+    """
+
+    running: bool
+    generation_start: P | None
+    generation_id: UUID | None
+    tail: P
+
+    def start(self, after_seq: int | None) -> tuple[P, UUID | None]:
+        """Choose where a subscriber starts reading.
+
+        Args:
+            after_seq: The subscriber's last seen seq, or None.
+
+        Returns:
+            The start position and the generation being replayed (None when only following).
+        """
+        if self.generation_start is not None and (self.running or after_seq is not None):
+            return self.generation_start, self.generation_id
+        return self.tail, None
+
+
+class Broker(ABC):
+    """Delivers each chat's generation events to its subscribers and guards its generation lock.
+
+    Attributes:
+        lock_ttl: Seconds a generation lock lives without a heartbeat.
+        max_events: How many events each chat's log keeps (older ones are trimmed).
+        retention_seconds: How long an idle chat's log is kept after its last event.
+        batch_size: The most events a subscriber takes from the log at once.
+    """
+
+    def __init__(
+        self,
+        lock_ttl: float,
+        *,
+        max_events: int = 10_000,
+        retention_seconds: float = 600.0,
+        batch_size: int = 500,
+    ) -> None:
+        self.lock_ttl = lock_ttl
+        self.max_events = max_events
+        self.retention_seconds = retention_seconds
+        self.batch_size = batch_size
+
+    @abstractmethod
+    async def start_generation(self, chat_id: UUID, message_id: UUID, model: str) -> bool:
+        """Take the chat's generation lock and begin a fresh replay log for the generation.
+
+        Args:
+            chat_id: The chat.
+            message_id: The assistant message to generate (identifies the generation).
+            model: The model generating it.
+
+        Returns:
+            True when taken; False when another generation holds the lock.
+        """
+
+    @abstractmethod
+    async def heartbeat(self, chat_id: UUID, message_id: UUID) -> bool:
+        """Extend the generation's lock by `lock_ttl`.
+
+        Args:
+            chat_id: The chat.
+            message_id: The generation.
+
+        Returns:
+            False if the generation no longer owns the lock.
+        """
+
+    @abstractmethod
+    async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
+        """Release the lock if the generation owns it.
+
+        The generation's events stay available for replay for `retention_seconds`.
+
+        Args:
+            chat_id: The chat.
+            message_id: The generation.
+        """
+
+    @abstractmethod
+    async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
+        """Describe the chat's running generation.
+
+        Args:
+            chat_id: The chat.
+
+        Returns:
+            The generation holding the lock, or None.
+        """
+
+    @abstractmethod
+    async def publish(self, chat_id: UUID, event: StreamEvent) -> None:
+        """Append an event to the chat's log and wake its subscribers (the per-token path).
+
+        Args:
+            chat_id: The chat.
+            event: The next event of the chat's running generation.
+        """
+
+    @abstractmethod
+    async def request_stop(self, chat_id: UUID) -> bool:
+        """Ask the chat's running generation to stop, wherever it runs.
+
+        Args:
+            chat_id: The chat.
+
+        Returns:
+            True when a generation was running.
+        """
+
+    @abstractmethod
+    def stop_requests(
+        self, chat_id: UUID, message_id: UUID
+    ) -> AbstractAsyncContextManager[asyncio.Event]:
+        """Watch for stop requests, for the generation's owner while the generation runs.
+
+        Args:
+            chat_id: The chat.
+            message_id: The generation.
+
+        Returns:
+            A context manager giving an event set within ~100 ms of `request_stop(chat_id)`,
+            called from any process (also when called after the lock was taken but before
+            the watch began).
+        """
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release the broker's resources."""
+
+    @abstractmethod
+    def _open_cursor(
+        self, chat_id: UUID, after_seq: int | None
+    ) -> AbstractAsyncContextManager[EventCursor]:
+        """Place a cursor where a new subscription starts (see `LogSnapshot.start`).
+
+        Args:
+            chat_id: The chat.
+            after_seq: The subscriber's last seen seq, or None.
+
+        Returns:
+            A context manager giving the cursor and forgetting it on exit.
+        """
+
+    async def subscribe(
+        self, chat_id: UUID, after_seq: int | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Replay the current generation's events, then follow the chat live until stopped.
+
+        Replays the events of the running (or else the last) generation with seq greater than
+        `after_seq` (all of them when it is None, but nothing when it is None and no generation
+        runs), then follows live events, those of every later generation included (their seq
+        restarts at 0 and is not filtered). Delivery order is publish order, without gaps or
+        duplicates. A subscriber that falls behind gets its pending consecutive `TextDelta`s of
+        one message merged.
+
+        Args:
+            chat_id: The chat.
+            after_seq: The seq of the last event the subscriber received, or None.
+
+        Yields:
+            The chat's events.
+
+        Raises:
+            SubscriberLaggedError: If the subscriber fell behind what the log still holds.
+        """
+        async with self._open_cursor(chat_id, after_seq) as cursor:
+            replayed = cursor.replay_generation
+            while True:
+                batch = await cursor.read()
+                if replayed is not None and after_seq is not None:
+                    batch = [e for e in batch if e.seq > after_seq or e.message_id != replayed]
+                for event in coalesce(batch):
+                    yield event
+
+
+def coalesce(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Merge adjacent `TextDelta`s of the same message into one.
+
+    Args:
+        events: Events in publish order.
+
+    Returns:
+        The events with each run of adjacent deltas of one message replaced by one delta whose
+        text is the run's text and whose seq is the run's last.
+    """
+    if len(events) < 2:
+        return events
+    merged: list[StreamEvent] = []
+    run: list[TextDelta] = []
+    for event in events:
+        if type(event) is TextDelta:
+            if run and run[0].message_id != event.message_id:
+                merged.append(_merge(run))
+                run = []
+            run.append(event)
+            continue
+        if run:
+            merged.append(_merge(run))
+            run = []
+        merged.append(event)
+    if run:
+        merged.append(_merge(run))
+    return merged
+
+
+def _merge(run: list[TextDelta]) -> TextDelta:
+    if len(run) == 1:
+        return run[0]
+    return TextDelta(run[-1].seq, run[-1].message_id, "".join(d.delta for d in run))
+
+
+def last_seq_of(last_event: StreamEvent | None, message_id: UUID) -> int:
+    """The seq of a generation's last event, given the last event of the chat's log.
+
+    Args:
+        last_event: The last event in the chat's log, or None when the log is empty.
+        message_id: The generation.
+
+    Returns:
+        The event's seq when it belongs to the generation, else -1.
+    """
+    if last_event is None or last_event.message_id != message_id:
+        return -1
+    return last_event.seq

@@ -1,0 +1,320 @@
+"""The Redis broker, for several server processes sharing one Redis.
+
+Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`):
+
+- `chat:{id}:gen`: the generation lock, JSON of the generation (`SET NX PX`; only the owner
+  extends or deletes it, checked in Lua). A lock whose owner died expires by its TTL.
+- `chat:{id}:events`: a Redis Stream, the chat's event log. Each entry holds the encoded event
+  (`e`) and its absolute number in the log (`n`); trimmed to about `max_events` entries.
+- `chat:{id}:log`: a hash with the entry counter `n` and where the current generation's replay
+  starts (`start`, `start_n`, `gen`), written when the lock is taken.
+- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests.
+
+The log keys expire `retention_seconds` after the last publish, heartbeat or finish. Publishing is
+one script call (counter, XADD, expiry). A subscriber reads one atomic snapshot (lock, replay
+start, tail) and then XREADs from there: replay and live delivery are one read of one stream, so
+nothing is missed or repeated. A jump in `n` between the cursor and the next entry means entries
+were trimmed before being read: `SubscriberLaggedError`. The blocking XREAD borrows a pool
+connection for its duration; when the subscriber is cancelled redis-py disconnects that
+connection and returns it to the pool.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, cast
+from uuid import UUID
+
+from loguru import logger
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from src.lib.streaming.broker import (
+    Broker,
+    EventCursor,
+    GenerationInfo,
+    LogSnapshot,
+    SubscriberLaggedError,
+    last_seq_of,
+)
+from src.lib.streaming.events import StreamEvent, decode_event, encode_event
+
+BLOCK_MILLISECONDS = 10_000
+"""How long one XREAD waits before it is simply issued again."""
+
+type _Position = tuple[str, int]
+"""A cursor in a chat's stream: the last entry id read and the next expected entry number."""
+
+_OWNER = """
+local lock = redis.call('GET', KEYS[1])
+local owned = lock and cjson.decode(lock)['message_id'] == ARGV[1]
+"""
+
+# KEYS: lock, events, log. ARGV: lock value, lock ttl ms, message id, retention ms.
+_START = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+local n = redis.call('HGET', KEYS[3], 'n') or '0'
+redis.call('HSET', KEYS[3], 'n', n, 'start', last and last[1] or '0-0', 'start_n', n,
+           'gen', ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return 1
+"""
+
+# KEYS: lock, events, log. ARGV: message id, lock ttl ms, retention ms.
+_HEARTBEAT = (
+    _OWNER
+    + """
+if not owned then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+)
+
+# KEYS: lock, events, log, stop flag. ARGV: message id, retention ms.
+_FINISH = (
+    _OWNER
+    + """
+if not owned then return 0 end
+redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return 1
+"""
+)
+
+# KEYS: events, log. ARGV: max events, encoded event, retention ms.
+_PUBLISH = """
+local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+"""
+
+# KEYS: lock, stop flag. ARGV: stop channel, lock ttl ms.
+_REQUEST_STOP = """
+local lock = redis.call('GET', KEYS[1])
+if not lock then return 0 end
+local message_id = cjson.decode(lock)['message_id']
+redis.call('SET', KEYS[2], message_id, 'PX', ARGV[2])
+redis.call('PUBLISH', ARGV[1], message_id)
+return 1
+"""
+
+
+class _ChatKeys:
+    """The Redis names of one chat."""
+
+    __slots__ = ("events", "lock", "log", "stop_channel", "stop_flag")
+
+    def __init__(self, prefix: str, chat_id: UUID) -> None:
+        base = f"{prefix}chat:{chat_id}:"
+        self.lock = base + "gen"
+        self.events = base + "events"
+        self.log = base + "log"
+        self.stop_channel = base + "stop"
+        self.stop_flag = base + "stop-requested"
+
+
+class _RedisCursor(EventCursor):
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        position: _Position,
+        replay_generation: UUID | None,
+        batch_size: int,
+    ) -> None:
+        super().__init__(replay_generation)
+        self._redis = redis
+        self._key = key
+        self._last_id, self._next_n = position
+        self._batch_size = batch_size
+
+    async def read(self) -> list[StreamEvent]:
+        reply: Any = None
+        while not reply:
+            reply = await self._redis.xread(
+                {self._key: self._last_id}, count=self._batch_size, block=BLOCK_MILLISECONDS
+            )
+        entries = cast(list[tuple[str, dict[str, str]]], reply[0][1])
+        first_n = int(entries[0][1]["n"])
+        # A smaller number means the log expired and restarted: nothing of ours was trimmed.
+        if first_n > self._next_n:
+            raise SubscriberLaggedError(
+                f"subscriber fell behind: {first_n - self._next_n} events were trimmed unread"
+            )
+        self._last_id = entries[-1][0]
+        self._next_n = int(entries[-1][1]["n"]) + 1
+        return [decode_event(fields["e"]) for _, fields in entries]
+
+
+class RedisBroker(Broker):
+    """A broker whose state lives in Redis, shared by every process (see the module docstring).
+
+    It speaks RESP2 over one connection pool; a subscription holds a pool connection while it
+    waits, and a running generation's `stop_requests` holds one pub/sub connection.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        lock_ttl: float,
+        *,
+        prefix: str = "chatapi:",
+        max_events: int = 10_000,
+        retention_seconds: float = 600.0,
+        batch_size: int = 500,
+    ) -> None:
+        super().__init__(
+            lock_ttl,
+            max_events=max_events,
+            retention_seconds=retention_seconds,
+            batch_size=batch_size,
+        )
+        self._prefix = prefix
+        self._redis = Redis.from_url(redis_url, decode_responses=True, protocol=2)
+        self._lock_ttl_ms = max(1, round(lock_ttl * 1000))
+        self._retention_ms = max(1, round(retention_seconds * 1000))
+        self._start = self._redis.register_script(_START)
+        self._heartbeat = self._redis.register_script(_HEARTBEAT)
+        self._finish = self._redis.register_script(_FINISH)
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._request_stop = self._redis.register_script(_REQUEST_STOP)
+
+    @property
+    def connections_in_use(self) -> int:
+        """How many pool connections are lent out right now (for metrics and tests)."""
+        return self._redis.connection_pool.get_connection_count()[1][0]
+
+    async def start_generation(self, chat_id: UUID, message_id: UUID, model: str) -> bool:
+        """See `Broker.start_generation`."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        value = json.dumps(
+            {
+                "chat_id": str(chat_id),
+                "message_id": str(message_id),
+                "model": model,
+                "started_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        taken = await self._start(
+            keys=[keys.lock, keys.events, keys.log],
+            args=[value, self._lock_ttl_ms, str(message_id), self._retention_ms],
+        )
+        return bool(taken)
+
+    async def heartbeat(self, chat_id: UUID, message_id: UUID) -> bool:
+        """See `Broker.heartbeat`; also keeps the running generation's log from expiring."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        extended = await self._heartbeat(
+            keys=[keys.lock, keys.events, keys.log],
+            args=[str(message_id), self._lock_ttl_ms, self._retention_ms],
+        )
+        return bool(extended)
+
+    async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
+        """See `Broker.finish_generation`."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        await self._finish(
+            keys=[keys.lock, keys.events, keys.log, keys.stop_flag],
+            args=[str(message_id), self._retention_ms],
+        )
+
+    async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
+        """See `Broker.active_generation`; `last_seq` comes from the stream's last entry."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(keys.lock)
+            pipe.xrevrange(keys.events, count=1)
+            lock, last = await pipe.execute()
+        if lock is None:
+            return None
+        fields = json.loads(lock)
+        message_id = UUID(fields["message_id"])
+        last_event = decode_event(last[0][1]["e"]) if last else None
+        return GenerationInfo(
+            chat_id=UUID(fields["chat_id"]),
+            message_id=message_id,
+            model=fields["model"],
+            started_at=datetime.fromisoformat(fields["started_at"]),
+            last_seq=last_seq_of(last_event, message_id),
+        )
+
+    async def publish(self, chat_id: UUID, event: StreamEvent) -> None:
+        """See `Broker.publish`: one script call."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        await self._publish(
+            keys=[keys.events, keys.log],
+            args=[self.max_events, encode_event(event), self._retention_ms],
+        )
+
+    async def request_stop(self, chat_id: UUID) -> bool:
+        """See `Broker.request_stop`: sets the stop flag and publishes on the stop channel."""
+        keys = _ChatKeys(self._prefix, chat_id)
+        running = await self._request_stop(
+            keys=[keys.lock, keys.stop_flag], args=[keys.stop_channel, self._lock_ttl_ms]
+        )
+        return bool(running)
+
+    @asynccontextmanager
+    async def stop_requests(self, chat_id: UUID, message_id: UUID) -> AsyncIterator[asyncio.Event]:
+        """See `Broker.stop_requests`.
+
+        Subscribes to the chat's stop channel, then checks the stop flag, so a request made
+        between `start_generation` and this call is not lost.
+        """
+        keys = _ChatKeys(self._prefix, chat_id)
+        stopped = asyncio.Event()
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(keys.stop_channel)
+            if await self._redis.get(keys.stop_flag) == str(message_id):
+                stopped.set()
+            watcher = asyncio.create_task(_watch_stop(pubsub, str(message_id), stopped))
+            try:
+                yield stopped
+            finally:
+                watcher.cancel()
+                await asyncio.wait([watcher])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+    @asynccontextmanager
+    async def _open_cursor(
+        self, chat_id: UUID, after_seq: int | None
+    ) -> AsyncIterator[EventCursor]:
+        keys = _ChatKeys(self._prefix, chat_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(keys.lock)
+            pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
+            pipe.xrevrange(keys.events, count=1)
+            running, (n, start, start_n, generation), last = await pipe.execute()
+        snapshot: LogSnapshot[_Position] = LogSnapshot(
+            running=bool(running),
+            generation_start=None if start is None else (start, int(start_n) + 1),
+            generation_id=None if generation is None else UUID(generation),
+            tail=(last[0][0] if last else "0-0", int(n or 0) + 1),
+        )
+        position, replayed = snapshot.start(after_seq)
+        yield _RedisCursor(self._redis, keys.events, position, replayed, self.batch_size)
+
+
+async def _watch_stop(pubsub: PubSub, message_id: str, stopped: asyncio.Event) -> None:
+    """Set `stopped` when a stop request for `message_id` arrives on the subscribed channel."""
+    try:
+        async for message in pubsub.listen():
+            if message["data"] == message_id:
+                stopped.set()
+                return
+    except RedisError as error:
+        logger.warning("stop requests for {} are no longer watched: {}", message_id, error)

@@ -1,0 +1,77 @@
+"""Broker fixtures: every contract test runs on the in-memory broker and on real Redis.
+
+Redis tests use a random key prefix and delete their keys afterwards. They are skipped when
+Redis does not answer, except under CI (`CI` set), where they fail.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from src.lib.streaming.broker import Broker
+from src.lib.streaming.memory import InMemoryBroker
+from src.lib.streaming.redis_broker import RedisBroker
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+type BrokerFactory = Callable[..., Broker]
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A fresh key prefix on the test Redis; its keys are deleted after the test."""
+    client = Redis.from_url(REDIS_URL, decode_responses=True, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        await client.aclose()
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI and does not answer: {error}")
+        pytest.skip(f"Redis does not answer: {error}")
+    prefix = f"test-{uuid.uuid4().hex[:12]}:"
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+async def make_redis_broker(redis_prefix: str) -> AsyncIterator[Callable[..., RedisBroker]]:
+    """Create Redis brokers sharing one prefix (like processes sharing one Redis)."""
+    brokers: list[RedisBroker] = []
+
+    def make(lock_ttl: float = 5.0, **limits: Any) -> RedisBroker:
+        broker = RedisBroker(REDIS_URL, lock_ttl, prefix=redis_prefix, **limits)
+        brokers.append(broker)
+        return broker
+
+    yield make
+    for broker in brokers:
+        await broker.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_broker(request: pytest.FixtureRequest) -> BrokerFactory:
+    """Create brokers of the parametrized kind: `make(lock_ttl=5.0, **limits)`."""
+    if request.param == "redis":
+        factory: BrokerFactory = request.getfixturevalue("make_redis_broker")
+        return factory
+
+    def make(lock_ttl: float = 5.0, **limits: Any) -> InMemoryBroker:
+        return InMemoryBroker(lock_ttl, **limits)
+
+    return make
+
+
+@pytest.fixture
+def broker(make_broker: BrokerFactory) -> Broker:
+    """A broker of the parametrized kind with default limits."""
+    return make_broker()
