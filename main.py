@@ -21,13 +21,44 @@ from src.api.observability import RequestLogMiddleware
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
+from src.api.stream.recovery import recover_interrupted_replies
+from src.api.stream.store import DatabaseReplyStore
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
 from src.lib.db.migrate import upgrade_to_head
-from src.lib.db.session import create_engine, create_session_factory
+from src.lib.db.session import SessionFactory, create_engine, create_session_factory
+from src.lib.llm.catalog import ModelCatalog
+from src.lib.llm.tools.registry import default_registry
+from src.lib.streaming.factory import create_broker
+from src.lib.streaming.manager import GenerationManager
 
 MAX_WS_FRAME_BYTES = 256 * 1024
+
+
+def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtime:
+    """The long-lived parts: hasher, models, tools, broker and generation manager."""
+    broker = create_broker(settings.redis_url, settings.generation_lock_ttl_seconds)
+    tools = default_registry()
+    generations = GenerationManager(
+        broker,
+        DatabaseReplyStore(session_factory),
+        tools,
+        max_steps=settings.max_agent_steps,
+        tool_timeout=settings.tool_timeout_seconds,
+        flush_interval=settings.flush_interval_seconds,
+    )
+    return Runtime(
+        settings=settings,
+        session_factory=session_factory,
+        hasher=PasswordHasher(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
+        catalog=ModelCatalog.from_settings(settings),
+        tools=tools,
+        broker=broker,
+        generations=generations,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,27 +67,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     setup_logging(settings.log_level)
     database_url = settings.resolved_database_url
     engine = create_engine(database_url, echo=settings.database_echo)
-    runtime = Runtime(
-        settings=settings,
-        session_factory=create_session_factory(engine),
-        hasher=PasswordHasher(
-            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
-        ),
-        model_ids=("demo",),
-    )
+    runtime = build_runtime(settings, create_session_factory(engine))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await asyncio.to_thread(upgrade_to_head, database_url)
         logger.info(
-            "database {} ({}), model {}",
+            "database {} ({}), default model {}, broker {}",
             make_url(database_url).render_as_string(hide_password=True),
             "migrated" if settings.migrate_on_start else "not migrated",
-            runtime.model_ids[0],
+            runtime.catalog.default_model,
+            "redis" if settings.redis_url else "in-memory",
         )
-        yield
-        await engine.dispose()
+        try:
+            await recover_interrupted_replies(runtime.session_factory, runtime.broker)
+        except Exception:  # a database that is down must not stop the start
+            logger.exception("recovery of interrupted replies failed")
+        try:
+            yield
+        finally:
+            await runtime.generations.shutdown()
+            await runtime.broker.close()
+            await runtime.catalog.close()
+            await engine.dispose()
 
     app = FastAPI(
         title="Chat API", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
@@ -74,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with runtime.session_factory() as db:
                 await db.execute(text("SELECT 1"))
-        except Exception:
+        except Exception:  # any failure means not ready
             logger.exception("readiness check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

@@ -8,6 +8,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -88,6 +89,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_parallelism": 1,
         "log_level": "WARNING",
         "ws_init_timeout_seconds": 1,
+        "demo_token_delay_seconds": 0.005,
+        "flush_interval_seconds": 0.2,
     } | overrides
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -122,11 +125,11 @@ async def client(app: FastAPI) -> AsyncIterator[GraphQLClient]:
         yield GraphQLClient(http)
 
 
-@pytest.fixture(scope="session")
-async def server_url(app: FastAPI) -> AsyncIterator[str]:
-    """The app served by a real uvicorn server on a free loopback port (for WebSockets)."""
+@asynccontextmanager
+async def serve(application: FastAPI) -> AsyncIterator[str]:
+    """Serve an app with a real uvicorn server on a free loopback port; yields its WS URL."""
     config = uvicorn.Config(
-        app,
+        application,
         host="127.0.0.1",
         port=0,
         lifespan="off",
@@ -138,6 +141,15 @@ async def server_url(app: FastAPI) -> AsyncIterator[str]:
     while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await task
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def server_url(app: FastAPI) -> AsyncIterator[str]:
+    """The app served over real sockets (for WebSockets)."""
+    async with serve(app) as url:
+        yield url

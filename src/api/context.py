@@ -78,9 +78,14 @@ class Context(BaseContext):
             raise UnauthenticatedError()
         return user
 
-    def forget_user(self) -> None:
-        """Drop the cached user, so that the next access checks the token again."""
+    async def require_fresh_user(self) -> User:
+        """The signed-in user, checked again now (a WebSocket's context outlives requests).
+
+        Raises:
+            UnauthenticatedError: The token is no longer valid, or the user is gone.
+        """
         self._user = None
+        return await self.require_user()
 
 
 Info = strawberry.Info[Context, Any]

@@ -3,7 +3,8 @@
 - Domain errors (`AppError`) keep their message; their code comes from the error class.
 - Parse and validation errors get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED, and
   lose graphql-core's "Did you mean" hints, which would reveal the schema.
-- Bad variable values get BAD_USER_INPUT with the variable as `field`.
+- Bad variable values (and @oneOf inputs with other than one field) get BAD_USER_INPUT, with
+  the variable as `field` when graphql-core names it.
 - Anything else is masked as INTERNAL_SERVER_ERROR; its trace is logged with the request id.
 """
 
@@ -41,6 +42,8 @@ def _code_of(error: GraphQLError) -> tuple[str, dict[str, Any]]:
         return "GRAPHQL_PARSE_FAILED", {}
     if match := _VARIABLE.match(error.message):
         return "BAD_USER_INPUT", {"field": match.group(1)}
+    if error.message.startswith("OneOf Input Object"):
+        return "BAD_USER_INPUT", {}
     if error.path is None:
         return "GRAPHQL_VALIDATION_FAILED", {}
     return "BAD_USER_INPUT", {}

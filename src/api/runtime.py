@@ -5,13 +5,30 @@ from dataclasses import dataclass
 from src.core.config import Settings
 from src.core.security import PasswordHasher
 from src.lib.db.session import SessionFactory
+from src.lib.llm.catalog import ModelCatalog
+from src.lib.llm.tools.registry import ToolRegistry
+from src.lib.streaming.broker import Broker
+from src.lib.streaming.manager import GenerationManager
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """What every request can reach: settings, the session factory, the password hasher."""
+    """What every request can reach.
+
+    Attributes:
+        settings: The server's settings.
+        session_factory: Opens database sessions (one per unit of work).
+        hasher: Argon2id password hashing.
+        catalog: The models that can write replies.
+        tools: The tools a model may call.
+        broker: Delivers reply events to subscribers (in memory, or Redis).
+        generations: Runs this process's generations.
+    """
 
     settings: Settings
     session_factory: SessionFactory
     hasher: PasswordHasher
-    model_ids: tuple[str, ...]
+    catalog: ModelCatalog
+    tools: ToolRegistry
+    broker: Broker
+    generations: GenerationManager

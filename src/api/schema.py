@@ -28,13 +28,15 @@ from src.api.errors import ErrorCodes, log_unexpected
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
 from src.api.observability import OperationNameRecorder
+from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
-Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery))
-Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation))
+Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, StreamQuery))
+Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
+Subscription = merge_types("Subscription", (StreamSubscription,))
 
 
 class ChatSchema(strawberry.Schema):
@@ -62,6 +64,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
     return ChatSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[User, Chat, Message],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),

@@ -55,7 +55,7 @@ class User(Node):
             max_messages_per_day=allowance.max_messages_per_day,
             messages_used_today=allowance.messages_used_today,
             messages_remaining=allowance.messages_remaining,
-            available_models=[strawberry.ID(m) for m in info.context.runtime.model_ids],
+            available_models=[strawberry.ID(m.id) for m in info.context.runtime.catalog.models()],
         )
 
 

@@ -106,9 +106,17 @@ class Chat(Node):
         return count
 
     @strawberry.field(description="The reply being generated right now, if any.")
-    def active_generation(self) -> Generation | None:
-        """Filled by the streaming feature; no generation runs yet."""
-        return None
+    async def active_generation(self, info: Info) -> Generation | None:
+        """The reply being generated right now, if any."""
+        active = await info.context.runtime.broker.active_generation(self.pk)
+        if active is None:
+            return None
+        return Generation(
+            message_id=strawberry.ID(str(active.message_id)),
+            model=strawberry.ID(active.model),
+            started_at=active.started_at,
+            last_seq=active.last_seq,
+        )
 
 
 @strawberry.type

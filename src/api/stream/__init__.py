@@ -1,0 +1,1 @@
+"""Streamed replies: chatStream and chatEvents, stopGeneration, models and tools."""

@@ -1,0 +1,97 @@
+"""Streamed replies and what produces them.
+
+Queries:
+- models: the models that can write replies.
+- tools: the tools a model may call.
+
+Mutations:
+- stopGeneration: stop the chat's running reply, keeping it as INTERRUPTED.
+
+Subscriptions:
+- chatStream: save a user message (or regenerate), then stream the reply until it ends.
+- chatEvents: watch a chat: the running reply (replayed after afterSeq), then every later one.
+"""
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from src.api.common.types import parse_id
+from src.api.context import Info
+from src.api.stream.catalog_types import ChatModel, Tool
+from src.api.stream.follow import follow_reply
+from src.api.stream.inputs import ChatStreamInput, stream_request
+from src.api.stream.service import StreamService
+from src.api.stream.types import StreamEvent, to_graphql
+from src.api.stream.watch import WatchService
+
+
+@strawberry.type
+class StreamQuery:
+    """Models and tools."""
+
+    @strawberry.field
+    async def models(self, info: Info) -> list[ChatModel]:
+        """The models that can write replies."""
+        await info.context.require_user()
+        catalog = info.context.runtime.catalog
+        return [ChatModel.from_info(m, catalog.default_model) for m in catalog.models()]
+
+    @strawberry.field
+    async def tools(self, info: Info) -> list[Tool]:
+        """The tools a model may call."""
+        await info.context.require_user()
+        return [Tool.from_tool(tool) for tool in info.context.runtime.tools.all()]
+
+
+@strawberry.type
+class StreamMutation:
+    """Stopping replies."""
+
+    @strawberry.mutation(
+        description="True when a generation was running and is now stopped; "
+        "the partial reply is kept as INTERRUPTED."
+    )
+    async def stop_generation(self, info: Info, chat_id: strawberry.ID) -> bool:
+        """Stop the chat's running reply."""
+        user = await info.context.require_user()
+        watch = WatchService(info.context.runtime)
+        return await watch.stop(user, parse_id(chat_id, "chatId"))
+
+
+@strawberry.type
+class StreamSubscription:
+    """Streams of reply events."""
+
+    @strawberry.subscription(
+        description="Saves the user message, then streams the assistant's reply "
+        "as it is generated and saved."
+    )
+    async def chat_stream(
+        self, info: Info, input: ChatStreamInput
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Start a reply and follow it to its end."""
+        user = await info.context.require_fresh_user()
+        runtime = info.context.runtime
+        reply = await StreamService(runtime).start(user, stream_request(input))
+        async for event in follow_reply(
+            runtime.broker,
+            runtime.session_factory,
+            reply.chat_id,
+            reply.message_id,
+            reply.user_message_id,
+        ):
+            yield to_graphql(event)
+
+    @strawberry.subscription(
+        description="Watches a chat: the events of the generation running now "
+        "(replayed after afterSeq) and of every later one."
+    )
+    async def chat_events(
+        self, info: Info, chat_id: strawberry.ID, after_seq: int | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Follow a chat's replies until the client completes the subscription."""
+        user = await info.context.require_fresh_user()
+        watch = WatchService(info.context.runtime)
+        async for event in watch.events(user, parse_id(chat_id, "chatId"), after_seq):
+            yield to_graphql(event)

@@ -1,0 +1,212 @@
+"""Starting a reply: every check and write that comes before the generation runs.
+
+Operations:
+- StreamService.start: check the model, tools, chat, parent and daily allowance; create the
+  chat when it is new; save the user message and a STREAMING assistant message; hand the
+  generation to the manager. The same client message id twice creates nothing new: the
+  caller follows the reply already started for it.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.api.auth.service import AuthService
+from src.api.chats.service import DEFAULT_TITLE, ChatService
+from src.api.messages.service import MessageService
+from src.api.runtime import Runtime
+from src.api.stream.inputs import StreamRequest
+from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, ValidationError
+from src.lib.db.enums import MessageRole, MessageStatus
+from src.lib.db.models import Chat, Message, User
+from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.types import generate_uuid7
+from src.lib.llm.catalog import UnknownModelError
+from src.lib.llm.history import build_history
+from src.lib.llm.provider import Provider
+from src.lib.llm.tools.registry import UnknownToolError
+from src.lib.llm.types import GenerationOptions, ModelInfo
+from src.lib.parts import text_of
+from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
+
+TITLE_LENGTH = 80
+BUSY = "A reply is already being generated in this chat."
+
+
+@dataclass(frozen=True, slots=True)
+class StartedReply:
+    """The reply a chatStream follows: its chat, its message, the user message it answers."""
+
+    chat_id: uuid.UUID
+    message_id: uuid.UUID
+    user_message_id: uuid.UUID | None
+
+
+def _title_from(parts: list[dict[str, object]] | None) -> str:
+    text = " ".join(text_of(parts or []).split())
+    return text[:TITLE_LENGTH].strip() or DEFAULT_TITLE
+
+
+class StreamService:
+    """Sets up replies; each call is one unit of work of its own."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def start(self, user: User, request: StreamRequest) -> StartedReply:
+        """Save what the request adds and launch its generation (or find the one it repeats).
+
+        Raises:
+            ValidationError: Unknown model or tool, or a parent that cannot be replied to.
+            NotFoundError: The chat belongs to someone else, or the parent is not in it.
+            ConflictError: The chat is busy, or the message id is someone else's.
+            RateLimitedError: The daily message allowance is spent.
+        """
+        provider, model = self._model(request)
+        async with self.runtime.session_factory.begin() as db:
+            chat = await self._chat(db, user, request.chat_id)
+            if request.message_id is not None:
+                repeated = await self._repeated(db, chat, request.message_id)
+                if repeated is not None:
+                    return repeated
+            await self._check_allowance(db, user)
+            parent = await self._parent(db, chat, request)
+            reply_id = generate_uuid7()
+            try:
+                await self.runtime.generations.reserve(request.chat_id, reply_id, model.id)
+            except GenerationBusyError as error:
+                raise ConflictError(BUSY) from error
+            try:
+                started, generation = await self._save(
+                    db, user, chat, request, parent, reply_id, provider, model
+                )
+                await db.commit()
+            except BaseException:
+                await self.runtime.generations.release(request.chat_id, reply_id)
+                raise
+        await self.runtime.generations.launch(generation)
+        return started
+
+    def _model(self, request: StreamRequest) -> tuple[Provider, ModelInfo]:
+        config, field = request.config, "input.chatModelConfig"
+        try:
+            provider, model = self.runtime.catalog.resolve(config.model)
+        except UnknownModelError as error:
+            raise ValidationError("Unknown model.", field=f"{field}.model") from error
+        try:
+            self.runtime.tools.specs(config.tools)
+        except UnknownToolError as error:
+            raise ValidationError(str(error), field=f"{field}.tools") from error
+        return provider, model
+
+    @staticmethod
+    async def _chat(db: AsyncSession, user: User, chat_id: uuid.UUID) -> Chat | None:
+        chat = await db.get(Chat, chat_id)
+        if chat is not None and chat.user_id != user.id:
+            raise NotFoundError()
+        return chat
+
+    @staticmethod
+    async def _repeated(
+        db: AsyncSession, chat: Chat | None, message_id: uuid.UUID
+    ) -> StartedReply | None:
+        message = await db.get(Message, message_id)
+        if message is None:
+            return None
+        if chat is None or message.chat_id != chat.id or message.role != MessageRole.USER:
+            raise ConflictError("This message id is already in use.")
+        reply = await MessageRepository.latest_reply(db, message.id)
+        if reply is None:
+            raise ConflictError("This message has no reply to follow.")
+        return StartedReply(chat.id, reply.id, message.id)
+
+    async def _check_allowance(self, db: AsyncSession, user: User) -> None:
+        allowance = await AuthService(db, self.runtime.settings, self.runtime.hasher).entitlements(
+            user.id, user.user_type
+        )
+        if allowance.messages_remaining <= 0:
+            raise RateLimitedError(
+                "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
+            )
+
+    @staticmethod
+    async def _parent(
+        db: AsyncSession, chat: Chat | None, request: StreamRequest
+    ) -> Message | None:
+        if request.parts is None or request.parent_given:
+            if request.parent_id is None:
+                return None
+            parent = (
+                await MessageRepository.get_in_chat(db, chat.id, request.parent_id)
+                if chat
+                else None
+            )
+            if parent is None:
+                raise NotFoundError()
+            if request.parts is None and parent.role != MessageRole.USER:
+                raise ValidationError("Only a USER message can be regenerated.", "input.parentId")
+            return parent
+        if chat is None or chat.current_leaf_id is None:
+            return None
+        return await MessageRepository.get_in_chat(db, chat.id, chat.current_leaf_id)
+
+    async def _save(
+        self,
+        db: AsyncSession,
+        user: User,
+        chat: Chat | None,
+        request: StreamRequest,
+        parent: Message | None,
+        reply_id: uuid.UUID,
+        provider: Provider,
+        model: ModelInfo,
+    ) -> tuple[StartedReply, GenerationRequest]:
+        if chat is None:
+            chat = await ChatService(db).create(
+                user.id, title=_title_from(request.parts), chat_id=request.chat_id
+            )
+        elif chat.current_leaf_id is None and chat.title == DEFAULT_TITLE and request.parts:
+            chat.title = _title_from(request.parts)
+        messages = MessageService(db)
+        user_message = None
+        if request.parts is not None:
+            user_message = await messages.add_message(
+                chat,
+                MessageRole.USER,
+                request.parts,
+                parent_id=parent.id if parent else None,
+                message_id=request.message_id,
+            )
+        asked = user_message or parent
+        assert asked is not None  # a regeneration always has its parent
+        await messages.add_message(
+            chat,
+            MessageRole.ASSISTANT,
+            [],
+            parent_id=asked.id,
+            status=MessageStatus.STREAMING,
+            model=model.id,
+            message_id=reply_id,
+        )
+        thread = await messages.thread(chat.id, asked.id)
+        config, settings = request.config, self.runtime.settings
+        generation = GenerationRequest(
+            chat_id=chat.id,
+            user_id=user.id,
+            message_id=reply_id,
+            user_message_id=user_message.id if user_message else None,
+            model=model.id,
+            provider=provider,
+            history=build_history(
+                config.system_prompt or settings.system_prompt,
+                [(m.role.value, m.parts) for m in thread],
+                settings.history_budget_chars,
+            ),
+            tool_names=config.tools,
+            options=GenerationOptions(
+                temperature=config.temperature, max_output_tokens=config.max_output_tokens
+            ),
+        )
+        started = StartedReply(chat.id, reply_id, generation.user_message_id)
+        return started, generation

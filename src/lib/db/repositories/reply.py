@@ -1,0 +1,56 @@
+"""SQL for replies being generated: partial saves, final saves, crash recovery."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.lib.db.enums import FinishReason, MessageStatus
+from src.lib.db.models import Message
+from src.lib.db.types import utcnow
+from src.lib.parts import text_of
+
+
+class ReplyRepository:
+    """Writes of assistant messages while and after they stream."""
+
+    @staticmethod
+    async def save(
+        db: AsyncSession,
+        message_id: uuid.UUID,
+        parts: list[dict[str, Any]],
+        status: MessageStatus = MessageStatus.STREAMING,
+        finish_reason: FinishReason | None = None,
+        usage: dict[str, int] | None = None,
+    ) -> None:
+        """Store a reply's parts (and text), status, finish reason and usage."""
+        await db.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(
+                parts=parts,
+                text=text_of(parts),
+                status=status,
+                finish_reason=finish_reason,
+                usage=usage,
+                updated_at=utcnow(),
+            )
+        )
+
+    @staticmethod
+    async def streaming(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(message id, chat id) of every message still marked STREAMING."""
+        result = await db.execute(
+            select(Message.id, Message.chat_id).where(Message.status == MessageStatus.STREAMING)
+        )
+        return [(row.id, row.chat_id) for row in result]
+
+    @staticmethod
+    async def interrupt(db: AsyncSession, message_ids: list[uuid.UUID]) -> None:
+        """Mark STREAMING messages INTERRUPTED, keeping the text they had."""
+        await db.execute(
+            update(Message)
+            .where(Message.id.in_(message_ids), Message.status == MessageStatus.STREAMING)
+            .values(status=MessageStatus.INTERRUPTED, updated_at=utcnow())
+        )

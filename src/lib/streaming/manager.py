@@ -1,0 +1,286 @@
+"""The generation manager: runs each reply as a task of its own, apart from any subscriber.
+
+Operations:
+- reserve / release: the chat's one-generation lock, taken before anything is saved.
+- launch: publish StreamStarted and start the agent loop in a task.
+- stop: ask the chat's running generation to stop, wherever it runs (through the broker).
+- shutdown: stop every local generation, saving each partial reply as INTERRUPTED.
+
+A generation publishes every event on the chat's channel, flushes the partial reply to the
+store every `flush_interval` seconds (which also renews its lock), and ends by saving the
+message (COMPLETE, INTERRUPTED on stop, FAILED on provider error) before publishing its
+terminal event, so a subscriber that sees StreamFinished can read the final message.
+"""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+from loguru import logger
+
+from src.lib.db.enums import FinishReason, MessageStatus
+from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
+from src.lib.llm.provider import Provider, ProviderError
+from src.lib.llm.tools.registry import ToolContext, ToolRegistry
+from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
+from src.lib.streaming.broker import Broker
+from src.lib.streaming.events import (
+    StreamFailed,
+    StreamFinished,
+    StreamStarted,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultEvent,
+)
+from src.lib.streaming.reply import ReplyState
+
+INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
+
+
+class ReplyStore(Protocol):
+    """Where replies are saved (the database, in the application)."""
+
+    async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
+        """Save the partial reply of a STREAMING message."""
+
+    async def save_final(
+        self,
+        message_id: uuid.UUID,
+        parts: list[dict[str, Any]],
+        status: MessageStatus,
+        finish_reason: FinishReason,
+        usage: dict[str, int] | None,
+    ) -> None:
+        """Save the reply as it ended."""
+
+    async def search_messages(
+        self, user_id: uuid.UUID, query: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """The user's own messages matching a query (for the search_chats tool)."""
+
+
+class GenerationBusyError(Exception):
+    """The chat already has a running generation."""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """Everything a generation needs, prepared by the caller."""
+
+    chat_id: uuid.UUID
+    user_id: uuid.UUID
+    message_id: uuid.UUID
+    user_message_id: uuid.UUID | None
+    model: str
+    provider: Provider
+    history: list[ChatMessage]
+    tool_names: list[str] | None
+    options: GenerationOptions
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: MessageStatus
+    finish_reason: FinishReason
+    usage: Usage | None = None
+    error: tuple[str, str] | None = None
+
+
+_CANCELLED = _Outcome(MessageStatus.INTERRUPTED, FinishReason.CANCELLED)
+
+
+class GenerationManager:
+    """Starts, stops and supervises the generations of this process."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        store: ReplyStore,
+        tools: ToolRegistry,
+        *,
+        max_steps: int,
+        tool_timeout: float,
+        flush_interval: float,
+    ) -> None:
+        self.broker = broker
+        self.store = store
+        self.tools = tools
+        self.max_steps = max_steps
+        self.tool_timeout = tool_timeout
+        self.flush_interval = flush_interval
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def reserve(self, chat_id: uuid.UUID, message_id: uuid.UUID, model: str) -> None:
+        """Take the chat's generation lock for a new reply.
+
+        Raises:
+            GenerationBusyError: Another generation is running in the chat.
+        """
+        if not await self.broker.start_generation(chat_id, message_id, model):
+            raise GenerationBusyError(str(chat_id))
+
+    async def release(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> None:
+        """Give the lock back without generating (the reply could not be set up)."""
+        await self.broker.finish_generation(chat_id, message_id)
+
+    async def launch(self, request: GenerationRequest) -> None:
+        """Publish StreamStarted, then generate in a task of its own."""
+        reply = ReplyState(request.message_id)
+        await self.broker.publish(
+            request.chat_id,
+            StreamStarted(
+                seq=reply.take_seq(),
+                chat_id=request.chat_id,
+                assistant_message_id=request.message_id,
+                user_message_id=request.user_message_id,
+                model=request.model,
+            ),
+        )
+        task = asyncio.create_task(self._run(request, reply), name=f"generation-{request.chat_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, chat_id: uuid.UUID) -> bool:
+        """Ask the chat's running generation to stop; True when one was running."""
+        return await self.broker.request_stop(chat_id)
+
+    async def shutdown(self) -> None:
+        """Stop every generation of this process and wait until each has saved its reply."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
+        outcome = _CANCELLED
+        try:
+            async with self.broker.stop_requests(request.chat_id, request.message_id) as stop:
+                outcome = await self._generate_until_stopped(request, reply, stop)
+        finally:
+            await self._finish(request, reply, outcome)
+
+    async def _generate_until_stopped(
+        self, request: GenerationRequest, reply: ReplyState, stop: asyncio.Event
+    ) -> _Outcome:
+        generate = asyncio.create_task(self._generate(request, reply))
+        stopped = asyncio.create_task(stop.wait())
+        keeper = asyncio.create_task(self._keep_alive(request, reply))
+        try:
+            await asyncio.wait({generate, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (generate, stopped, keeper):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(generate, stopped, keeper, return_exceptions=True)
+        if generate.cancelled():
+            return _CANCELLED
+        return generate.result()
+
+    async def _generate(self, request: GenerationRequest, reply: ReplyState) -> _Outcome:
+        context = ToolContext(
+            user_id=request.user_id,
+            search_messages=partial(self.store.search_messages, request.user_id),
+        )
+        chat_id, message_id, publish = request.chat_id, request.message_id, self.broker.publish
+        try:
+            async for event in run_agent(
+                request.provider,
+                request.model,
+                request.history,
+                self.tools,
+                request.tool_names,
+                context,
+                request.options,
+                self.max_steps,
+                self.tool_timeout,
+            ):
+                if isinstance(event, TextChunk):
+                    reply.add_text(event.text)
+                    await publish(chat_id, TextDelta(reply.take_seq(), message_id, event.text))
+                elif isinstance(event, AgentFinished):
+                    return _Outcome(
+                        MessageStatus.COMPLETE, FinishReason(event.finish_reason), event.usage
+                    )
+                else:
+                    await publish(chat_id, self._tool_event(event, reply, message_id))
+        except ProviderError as error:
+            return _Outcome(
+                MessageStatus.FAILED, FinishReason.ERROR, error=(error.code, error.user_message)
+            )
+        except Exception:  # any fault ends this reply, not the server
+            logger.exception("generation {} failed", message_id)
+            return _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=INTERNAL_FAILURE)
+        logger.error("generation {} ended without a finish event", message_id)
+        return _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=INTERNAL_FAILURE)
+
+    @staticmethod
+    def _tool_event(
+        event: ToolCallStarted | ToolCallFinished, reply: ReplyState, message_id: uuid.UUID
+    ) -> ToolCallEvent | ToolResultEvent:
+        call = event.call
+        if isinstance(event, ToolCallStarted):
+            reply.add_part(
+                {
+                    "type": "tool_call",
+                    "tool_call_id": call.id,
+                    "tool_name": call.name,
+                    "arguments": call.arguments,
+                }
+            )
+            return ToolCallEvent(reply.take_seq(), message_id, call.id, call.name, call.arguments)
+        reply.add_part(
+            {
+                "type": "tool_result",
+                "tool_call_id": call.id,
+                "tool_name": call.name,
+                "result": event.result,
+                "is_error": event.is_error,
+            }
+        )
+        return ToolResultEvent(
+            reply.take_seq(), message_id, call.id, call.name, event.result, event.is_error
+        )
+
+    async def _keep_alive(self, request: GenerationRequest, reply: ReplyState) -> None:
+        """Flush the partial reply and renew the lock, every flush interval."""
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            parts = reply.take_changes()
+            try:
+                if parts is not None:
+                    await self.store.save_progress(request.message_id, parts)
+                if not await self.broker.heartbeat(request.chat_id, request.message_id):
+                    logger.warning("generation {} lost its lock", request.message_id)
+            except Exception:  # a failed flush is retried at the next tick
+                logger.exception("flush of generation {} failed", request.message_id)
+
+    async def _finish(
+        self, request: GenerationRequest, reply: ReplyState, outcome: _Outcome
+    ) -> None:
+        usage = (
+            {
+                "input_tokens": outcome.usage.input_tokens,
+                "output_tokens": outcome.usage.output_tokens,
+            }
+            if outcome.usage
+            else None
+        )
+        try:
+            await self.store.save_final(
+                request.message_id, reply.parts(), outcome.status, outcome.finish_reason, usage
+            )
+        except Exception:  # the subscribers must still hear the end
+            logger.exception("saving generation {} failed", request.message_id)
+            outcome = _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=INTERNAL_FAILURE)
+        seq, message_id = reply.take_seq(), request.message_id
+        terminal = (
+            StreamFailed(seq, message_id, *outcome.error)
+            if outcome.error
+            else StreamFinished(seq, message_id, outcome.finish_reason.value, usage)
+        )
+        try:
+            await self.broker.publish(request.chat_id, terminal)
+        finally:
+            await self.broker.finish_generation(request.chat_id, message_id)

@@ -1,0 +1,64 @@
+"""The reply being generated: its parts as they grow, and the seq of its events.
+
+Kept apart from the manager so the per-token path (`add_text`) stays a list append.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from src.lib.parts import text_of
+
+
+@dataclass(slots=True)
+class ReplyState:
+    """Parts of an assistant message under construction, and the next event seq."""
+
+    message_id: uuid.UUID
+    next_seq: int = 0
+    _parts: list[dict[str, Any]] = field(default_factory=list)
+    _text_chunks: list[str] = field(default_factory=list)
+    _changed: bool = False
+
+    def take_seq(self) -> int:
+        """The seq for the next event."""
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    def add_text(self, text: str) -> None:
+        """Append streamed text to the current text part."""
+        self._text_chunks.append(text)
+        self._changed = True
+
+    def add_part(self, part: dict[str, Any]) -> None:
+        """Append a tool call or tool result part (closing the current text part)."""
+        self._close_text()
+        self._parts.append(part)
+        self._changed = True
+
+    def parts(self) -> list[dict[str, Any]]:
+        """All parts so far, the open text part included."""
+        self._close_text()
+        return list(self._parts)
+
+    def text(self) -> str:
+        """All text so far."""
+        return text_of(self.parts())
+
+    def take_changes(self) -> list[dict[str, Any]] | None:
+        """The parts when they changed since the last call, else None (for periodic flushes)."""
+        if not self._changed:
+            return None
+        self._changed = False
+        return self.parts()
+
+    def _close_text(self) -> None:
+        if not self._text_chunks:
+            return
+        text = "".join(self._text_chunks)
+        self._text_chunks.clear()
+        if self._parts and self._parts[-1]["type"] == "text":
+            self._parts[-1] = {"type": "text", "text": self._parts[-1]["text"] + text}
+        else:
+            self._parts.append({"type": "text", "text": text})

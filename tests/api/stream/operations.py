@@ -1,0 +1,72 @@
+"""GraphQL operations and helpers shared by the streaming tests."""
+
+import uuid
+from typing import Any
+
+from tests.ws import open_socket
+
+EVENT_FIELDS = """
+  __typename
+  ... on StreamStarted { seq chatId assistantMessageId model userMessage { id role text } }
+  ... on TextDelta { seq messageId delta }
+  ... on ToolCallEvent { seq messageId toolCallId toolName arguments }
+  ... on ToolResultEvent { seq messageId toolCallId result isError }
+  ... on StreamFinished {
+    seq finishReason usage { inputTokens outputTokens }
+    message {
+      id parentId role status text finishReason model
+      parts {
+        __typename
+        ... on TextPart { text }
+        ... on ToolCallPart { toolCallId toolName arguments }
+        ... on ToolResultPart { toolCallId toolName result isError }
+      }
+    }
+  }
+  ... on StreamFailed { seq messageId code errorMessage }
+"""
+CHAT_STREAM = f"""
+subscription Stream($input: ChatStreamInput!) {{ chatStream(input: $input) {{ {EVENT_FIELDS} }} }}
+"""
+CHAT_EVENTS = f"""
+subscription Events($chatId: ID!, $afterSeq: Int) {{
+  chatEvents(chatId: $chatId, afterSeq: $afterSeq) {{ {EVENT_FIELDS} }}
+}}
+"""
+STOP = "mutation Stop($chatId: ID!) { stopGeneration(chatId: $chatId) }"
+CHAT = """
+query Chat($id: ID!) {
+  chat(id: $id) {
+    id title currentLeafId messageCount
+    activeGeneration { messageId model lastSeq startedAt }
+    thread { id role status text parentId finishReason }
+  }
+}
+"""
+
+
+def message_input(
+    chat_id: uuid.UUID | str, text: str, message_id: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A chatStream input with one text part."""
+    message: dict[str, Any] = {"parts": [{"text": text}]}
+    if message_id:
+        message["id"] = message_id
+    return {"chatId": str(chat_id), "message": message, **extra}
+
+
+async def stream_reply(
+    server_url: str,
+    token: str,
+    stream_input: dict[str, Any],
+    protocol: str = "graphql-transport-ws",
+) -> list[dict[str, Any]]:
+    """Every event of one chatStream, until it completes."""
+    async with open_socket(server_url, token, protocol) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": stream_input})
+        return await socket.collect("1", "chatStream")
+
+
+def streamed_text(events: list[dict[str, Any]]) -> str:
+    """The text carried by the TextDelta events."""
+    return "".join(e["delta"] for e in events if e["__typename"] == "TextDelta")

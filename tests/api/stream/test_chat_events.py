@@ -1,0 +1,264 @@
+"""Replies outlive their subscribers: disconnect, stop, resume, watchers, slow readers, recovery."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from main import create_app
+from src.api.stream.recovery import recover_interrupted_replies
+from src.lib.db.enums import MessageRole, MessageStatus
+from src.lib.db.models import Chat, Message
+from tests.api.stream.operations import (
+    CHAT,
+    CHAT_EVENTS,
+    CHAT_STREAM,
+    STOP,
+    message_input,
+    streamed_text,
+)
+from tests.conftest import make_settings, serve
+from tests.helpers import GraphQLClient
+from tests.ws import OperationError, open_socket
+
+LONG = "tell me everything " * 40
+CREATE_CHAT = "mutation C($id: ID!) { createChat(input: {id: $id}) { id } }"
+
+
+async def _wait_for_status(
+    client: GraphQLClient, token: str, chat_id: uuid.UUID, status: str
+) -> dict[str, Any]:
+    for _ in range(200):
+        chat = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]
+        thread = chat["thread"] if chat else []
+        if thread and thread[-1]["status"] == status:
+            last: dict[str, Any] = thread[-1]
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the reply never became {status}")
+
+
+async def _first_events(socket: Any, op_id: str, count: int) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    async for data in socket.events(op_id):
+        events.append(next(iter(data.values())))
+        if len(events) == count:
+            return events
+    raise AssertionError("the stream ended early")
+
+
+async def test_a_reply_is_finished_and_saved_after_the_client_disconnects(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        await _first_events(socket, "1", 5)
+    reply = await _wait_for_status(client, token, chat_id, "COMPLETE")
+    assert reply["finishReason"] == "STOP"
+    assert "demo" in reply["text"].lower()
+
+
+async def test_completing_the_subscription_does_not_stop_the_reply(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        await _first_events(socket, "1", 3)
+        await socket.complete("1")
+        await _wait_for_status(client, token, chat_id, "COMPLETE")
+
+
+async def test_stop_keeps_the_partial_reply_as_interrupted(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        await _first_events(socket, "1", 4)
+        assert (await client.data(STOP, {"chatId": str(chat_id)}, token))["stopGeneration"]
+        rest = await socket.collect("1", "chatStream")
+    finished = rest[-1]
+    assert finished["__typename"] == "StreamFinished"
+    assert finished["finishReason"] == "CANCELLED"
+    assert finished["message"]["status"] == "INTERRUPTED"
+    assert finished["message"]["text"]
+    assert len(finished["message"]["text"]) < len(LONG)
+    assert (await client.data(STOP, {"chatId": str(chat_id)}, token))["stopGeneration"] is False
+
+
+async def test_resume_with_after_seq_gets_exactly_the_missed_events(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        seen = await _first_events(socket, "1", 6)
+    async with open_socket(server_url, token) as socket:
+        last_seq = seen[-1]["seq"]
+        await socket.subscribe("2", CHAT_EVENTS, {"chatId": str(chat_id), "afterSeq": last_seq})
+        rest: list[dict[str, Any]] = []
+        async for data in socket.events("2"):
+            rest.append(data["chatEvents"])
+            if rest[-1]["__typename"] == "StreamFinished":
+                break
+    seqs = [e["seq"] for e in seen + rest]
+    assert seqs == sorted(set(seqs))
+    assert rest[0]["seq"] > last_seq  # missed deltas may arrive merged (seq = the last merged)
+    assert streamed_text(seen + rest) == rest[-1]["message"]["text"]
+
+
+async def test_two_watchers_receive_the_same_events(client: GraphQLClient, server_url: str) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
+    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
+        await asyncio.sleep(0.2)
+        await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, "hello both")})
+        authored = await author.collect("a", "chatStream")
+        watched: list[dict[str, Any]] = []
+        async for data in watcher.events("w"):
+            watched.append(data["chatEvents"])
+            if watched[-1]["__typename"] == "StreamFinished":
+                break
+    assert streamed_text(watched) == streamed_text(authored)
+    assert watched[0]["__typename"] == "StreamStarted"
+    assert watched[-1]["message"]["id"] == authored[-1]["message"]["id"]
+
+
+async def test_a_watcher_follows_later_generations(client: GraphQLClient, server_url: str) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
+    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
+        await asyncio.sleep(0.2)
+        for turn in ("first", "second"):
+            await author.subscribe(turn, CHAT_STREAM, {"input": message_input(chat_id, turn)})
+            await author.collect(turn, "chatStream")
+        finished = 0
+        async for data in watcher.events("w"):
+            finished += data["chatEvents"]["__typename"] == "StreamFinished"
+            if finished == 2:
+                break
+
+
+@pytest.fixture
+async def burst_server_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A second server on the same database whose demo model writes with no delay at all."""
+    settings = make_settings(database_url, tmp_path, demo_token_delay_seconds=0)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application), serve(application) as url:
+        yield url
+
+
+async def test_a_slow_subscriber_gets_merged_deltas_with_the_full_text(
+    client: GraphQLClient, burst_server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(burst_server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG * 3)})
+        await _wait_for_status(client, token, chat_id, "COMPLETE")  # the reader is behind
+        events = await socket.collect("1", "chatStream")
+    final = events[-1]["message"]["text"]
+    deltas = [e for e in events if e["__typename"] == "TextDelta"]
+    words = len(final.split())
+    assert len(deltas) < words
+    assert streamed_text(events) == final
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs))
+
+
+async def test_active_generation_shows_the_running_reply(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        first = await _first_events(socket, "1", 3)
+        chat = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]
+        active = chat["activeGeneration"]
+        assert active["messageId"] == first[0]["assistantMessageId"]
+        assert active["model"] == "demo"
+        assert active["lastSeq"] >= 2
+        assert chat["thread"][-1]["status"] == "STREAMING"
+        await client.data(STOP, {"chatId": str(chat_id)}, token)
+
+
+async def test_the_partial_reply_is_flushed_while_it_streams(
+    client: GraphQLClient, server_url: str
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG * 2)})
+        await _first_events(socket, "1", 3)
+        for _ in range(100):
+            thread = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]["thread"]
+            if thread[-1]["text"]:
+                break
+            await asyncio.sleep(0.05)
+        assert thread[-1]["status"] == "STREAMING" and thread[-1]["text"]
+        await client.data(STOP, {"chatId": str(chat_id)}, token)
+
+
+async def test_strangers_cannot_watch_or_stop_a_private_chat(
+    client: GraphQLClient, server_url: str
+) -> None:
+    owner = await client.register("owner@example.com")
+    stranger = await client.register("stranger@example.com")
+    chat_id = uuid.uuid4()
+    async with open_socket(server_url, owner["accessToken"]) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        await _first_events(socket, "1", 2)
+        stop = await client.error(STOP, {"chatId": str(chat_id)}, stranger["accessToken"])
+        assert stop["extensions"]["code"] == "NOT_FOUND"
+        async with open_socket(server_url, stranger["accessToken"]) as spy:
+            for op_id, target in (("own", chat_id), ("random", uuid.uuid4())):
+                await spy.subscribe(op_id, CHAT_EVENTS, {"chatId": str(target)})
+                with pytest.raises(OperationError) as error:
+                    await spy.collect(op_id, "chatEvents")
+                assert error.value.code == "NOT_FOUND"
+        events = await socket.collect("1", "chatStream")
+    assert events[-1]["finishReason"] == "STOP"
+
+
+async def test_start_up_recovery_interrupts_orphaned_replies(
+    client: GraphQLClient, app: FastAPI
+) -> None:
+    auth = await client.register()
+    chat_id, reply_id = uuid.uuid4(), uuid.uuid4()
+    async with app.state.runtime.session_factory.begin() as db:
+        db.add(Chat(id=chat_id, user_id=uuid.UUID(auth["user"]["id"]), title="t"))
+        await db.flush()
+        parts = [{"type": "text", "text": "half a reply"}]
+        db.add(
+            Message(
+                id=reply_id,
+                chat_id=chat_id,
+                role=MessageRole.ASSISTANT,
+                status=MessageStatus.STREAMING,
+                parts=parts,
+                text="half a reply",
+            )
+        )
+    recovered = await recover_interrupted_replies(
+        app.state.runtime.session_factory, app.state.runtime.broker
+    )
+    assert recovered == 1
+    async with app.state.runtime.session_factory() as db:
+        message = await db.get(Message, reply_id)
+    assert message is not None
+    assert (message.status, message.text) == (MessageStatus.INTERRUPTED, "half a reply")
