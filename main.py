@@ -129,6 +129,7 @@ def main() -> None:
         log_config=None,
         ws_max_size=MAX_WS_FRAME_BYTES,
         ws_ping_interval=20,
+        ws_per_message_deflate=False,  # token frames are tiny: compression costs more than it saves
     )
 
 

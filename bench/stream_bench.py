@@ -1,15 +1,18 @@
 """Server CPU per streamed event: chatStream through the whole stack vs a raw WebSocket.
 
 Run by hand (numbers go to bench/README.md):
-    uv run python bench/stream_bench.py [--replies 20] [--words 400]
+    uv run python bench/stream_bench.py [--replies 20] [--delay 0.002]
 
 It starts two servers as subprocesses on loopback, each measured by its own CPU time
 (/proc/<pid>/stat, user + system):
-- the chat server (`main.py`, SQLite in a temporary folder, demo model with no token delay),
-  streaming `--replies` replies over graphql-transport-ws;
-- a raw Starlette WebSocket that sends the same number of JSON frames shaped like the
-  chat server's `next` messages.
-The ratio of CPU per delivered event is the overhead of our stack over a bare socket.
+- the chat server (`main.py`, SQLite in a temporary folder, the demo model with a small token
+  delay so that the subscriber keeps up and every token is one event, as with a real model),
+  streaming replies over graphql-transport-ws twice: full replies, and replies cut to
+  SHORT_TOKENS tokens. The difference between the two runs is the cost of the extra events
+  alone, without the per-reply work (saving messages, history, locks);
+- a raw Starlette WebSocket that sends as many JSON frames, shaped like the chat server's
+  `next` messages.
+The ratio of CPU per event is the overhead of our per-token path over a bare socket.
 """
 
 import argparse
@@ -28,6 +31,7 @@ import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SHORT_TOKENS = 3
 STREAM = """subscription S($input: ChatStreamInput!) {
   chatStream(input: $input) {
     __typename ... on TextDelta { seq delta } ... on StreamFinished { seq }
@@ -90,18 +94,22 @@ def register(base: str) -> str:
         return token
 
 
-async def stream_replies(url: str, token: str, replies: int, words: int) -> tuple[int, int]:
+async def stream_replies(
+    url: str, token: str, replies: int, max_tokens: int | None
+) -> tuple[int, int]:
     """Stream replies one after another; returns (events, text characters) received."""
     events = chars = 0
-    text = " ".join(f"w{i}" for i in range(words))
+    text = " ".join(f"word{i}" for i in range(60))
+    config = {"maxOutputTokens": max_tokens} if max_tokens else {}
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
         await ws.recv()
         for n in range(replies):
-            chat = f"0190{n:04d}-0000-7000-8000-000000000000"
-            variables = {"input": {"chatId": chat, "message": {"parts": [{"text": text}]}}}
+            chat = f"0190{n:04d}-{max_tokens or 0:04d}-7000-8000-000000000000"
+            message = {"parts": [{"text": text}]}
+            variables = {"input": {"chatId": chat, "message": message, "chatModelConfig": config}}
             await ws.send(
                 json.dumps(
                     {
@@ -130,26 +138,28 @@ async def raw_frames(url: str, count: int) -> int:
     return received
 
 
-def run_chat(replies: int, words: int) -> tuple[float, int, int]:
-    """CPU seconds, events and characters for the chat server."""
+def run_chat(replies: int, delay: float) -> list[tuple[float, int]]:
+    """(CPU seconds, events) of the chat server for full replies, then for short ones."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         env = os.environ | {
             "PORT": str(port),
             "DATA_DIR": data,
-            "DEMO_TOKEN_DELAY_SECONDS": "0",
+            "DEMO_TOKEN_DELAY_SECONDS": str(delay),
             "LOG_LEVEL": "WARNING",
-            "REGULAR_DAILY_MESSAGES": str(replies + 10),
+            "REGULAR_DAILY_MESSAGES": str(2 * replies + 10),
         }
         server = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz")
             token = register(f"http://127.0.0.1:{port}")
-            before = cpu_seconds(server.pid)
-            events, chars = asyncio.run(
-                stream_replies(f"ws://127.0.0.1:{port}/graphql", token, replies, words)
-            )
-            return cpu_seconds(server.pid) - before, events, chars
+            url = f"ws://127.0.0.1:{port}/graphql"
+            runs = []
+            for max_tokens in (None, SHORT_TOKENS):
+                before = cpu_seconds(server.pid)
+                events, _ = asyncio.run(stream_replies(url, token, replies, max_tokens))
+                runs.append((cpu_seconds(server.pid) - before, events))
+            return runs
         finally:
             server.terminate()
             server.wait()
@@ -173,14 +183,18 @@ def main() -> None:
     """Run both measurements and print a table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--replies", type=int, default=20)
-    parser.add_argument("--words", type=int, default=400)
+    parser.add_argument("--delay", type=float, default=0.002)
     args = parser.parse_args()
-    chat_cpu, events, chars = run_chat(args.replies, args.words)
-    raw_cpu = run_raw(events)
-    chat_us, raw_us = chat_cpu / events * 1e6, raw_cpu / events * 1e6
-    print(f"replies={args.replies} events={events} text_chars={chars}")
-    print(f"{'server':<12}{'cpu s':>10}{'µs/event':>12}")
-    print(f"{'chat':<12}{chat_cpu:>10.2f}{chat_us:>12.1f}")
+    (full_cpu, full_events), (short_cpu, short_events) = run_chat(args.replies, args.delay)
+    extra_events = full_events - short_events
+    raw_cpu = run_raw(extra_events)
+    chat_us = (full_cpu - short_cpu) / extra_events * 1e6
+    raw_us = raw_cpu / extra_events * 1e6
+    reply_ms = short_cpu / args.replies * 1e3
+    print(f"replies={args.replies} full={full_events} events short={short_events} events")
+    print(f"per reply, fixed work (short replies): {reply_ms:.1f} ms CPU")
+    print(f"{'per event':<12}{'cpu s':>10}{'µs/event':>12}")
+    print(f"{'chat':<12}{full_cpu - short_cpu:>10.2f}{chat_us:>12.1f}")
     print(f"{'raw ws':<12}{raw_cpu:>10.2f}{raw_us:>12.1f}")
     print(f"ratio chat/raw: {chat_us / raw_us:.1f}x")
 

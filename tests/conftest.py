@@ -135,6 +135,7 @@ async def serve(application: FastAPI) -> AsyncIterator[str]:
         lifespan="off",
         log_config=None,
         ws_max_size=MAX_WS_FRAME_BYTES,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -39,7 +39,8 @@ def setup_logging(level: str) -> None:
     """Configure loguru and route the standard library's loggers into it."""
     logger.remove()
     logger.configure(patcher=_add_request_id)  # type: ignore[arg-type]
-    logger.add(sys.stderr, level=level.upper(), format=LOG_FORMAT, backtrace=False)
+    # diagnose=False: tracebacks must never print variable values (tokens, passwords, text).
+    logger.add(sys.stderr, level=level.upper(), format=LOG_FORMAT, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = [_InterceptHandler()]

@@ -48,7 +48,7 @@ FAIL_TRIGGER = "[[fail]]"
 FAIL_AFTER_TOKENS = 3
 QUOTE_CHARS = 200
 
-_WORD = re.compile(r"\S+\s*")
+_WORD = re.compile(r"\s*\S+\s*")
 _TIME = re.compile(r"\btime\b", re.IGNORECASE)
 _ZONE = re.compile(r"\b[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z0-9_+\-]+)+")
 _ARITHMETIC_RUN = re.compile(r"[\d.+\-*/%()\s]+")
@@ -125,7 +125,8 @@ def _answer_tool_results(messages: list[ChatMessage]) -> _Reply:
         if message.role != "tool":
             break
         results.insert(0, f"{message.name} answered {_quote(message.content or '')}")
-    return _Reply("This is the demo model. The tools are back: " + "; ".join(results) + ".", [])
+    answer = "The tools are back: " + "; ".join(results) + "."
+    return _Reply("\n\n" + answer, [])  # a new paragraph after the text before the calls
 
 
 class DemoProvider(Provider):

@@ -140,7 +140,7 @@ async def test_after_tool_results_it_answers_with_them() -> None:
 
     assert calls_of(events) == []
     assert '"result": 42' in text_of(events)
-    assert text_of(events).startswith("This is the demo model.")
+    assert text_of(events).startswith("\n\nThe tools are back:")
     assert events[-1].reason == "stop"  # type: ignore[union-attr]
 
 
