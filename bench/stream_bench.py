@@ -1,7 +1,7 @@
 """Server CPU per streamed event: chatStream through the whole stack vs a raw WebSocket.
 
 Run by hand (numbers go to bench/README.md):
-    uv run python bench/stream_bench.py [--replies 20] [--delay 0.002]
+    uv run python -m bench.stream_bench [--replies 20] [--delay 0.002]
 
 It starts two servers as subprocesses on loopback, each measured by its own CPU time
 (/proc/<pid>/stat, user + system):
