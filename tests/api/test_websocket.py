@@ -107,3 +107,15 @@ async def test_a_foreign_origin_is_refused(server_url: str) -> None:
             origin="https://evil.example",  # type: ignore[arg-type]
         ):
             pass
+
+
+async def test_a_duplicate_operation_id_closes_with_4409(
+    client: GraphQLClient, server_url: str
+) -> None:
+    token = (await client.register())["accessToken"]
+    chat = await client.data("mutation { createChat { id } }", token=token)
+    watch = "subscription W($id: ID!) { chatEvents(chatId: $id) { __typename } }"
+    async with open_socket(server_url, token) as socket:
+        for _ in range(2):
+            await socket.subscribe("1", watch, {"id": chat["createChat"]["id"]})
+        assert await _close_code(socket.connection) == 4409

@@ -1,0 +1,100 @@
+"""Two server processes sharing the database and Redis: nothing lives in one process only."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as redis
+from fastapi import FastAPI
+
+from main import create_app
+from tests.api.stream.operations import (
+    CHAT,
+    CHAT_EVENTS,
+    CHAT_STREAM,
+    STOP,
+    message_input,
+    streamed_text,
+)
+from tests.conftest import make_settings, serve
+from tests.helpers import GraphQLClient
+from tests.ws import OperationError, open_socket
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+LONG = "tell me everything " * 40
+
+
+@pytest.fixture
+async def two_servers(
+    app: FastAPI, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[list[str], GraphQLClient]]:
+    """Two apps on one database and one Redis: their WebSocket URLs and an HTTP client of B.
+
+    (`app` is the session's app on the same database: taking it gets the tables cleaned.)
+    """
+    try:
+        await redis.from_url(REDIS_URL).ping()
+    except (OSError, redis.ConnectionError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI and does not answer: {error}")
+        pytest.skip(f"Redis does not answer: {error}")
+    async with AsyncExitStack() as stack:
+        urls, apps = [], []
+        for name in ("a", "b"):
+            settings = make_settings(database_url, tmp_path / name, redis_url=REDIS_URL)
+            application = create_app(settings)
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            urls.append(await stack.enter_async_context(serve(application)))
+            apps.append(application)
+        transport = httpx.ASGITransport(app=apps[1])
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://b")
+        )
+        yield urls, GraphQLClient(http)
+
+
+async def test_a_reply_started_on_one_server_is_seen_whole_from_another(
+    two_servers: tuple[list[str], GraphQLClient],
+) -> None:
+    (url_a, url_b), client_b = two_servers
+    auth = await client_b.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(url_a, token) as author, open_socket(url_b, token) as watcher:
+        await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        started = (await anext(author.events("a")))["chatStream"]
+
+        chat = (await client_b.data(CHAT, {"id": str(chat_id)}, token))["chat"]
+        assert chat["activeGeneration"]["messageId"] == started["assistantMessageId"]
+        with pytest.raises(OperationError) as busy:
+            await watcher.subscribe("x", CHAT_STREAM, {"input": message_input(chat_id, "me too")})
+            await watcher.collect("x", "chatStream")
+        assert busy.value.code == "CONFLICT"
+
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
+        watched = []
+        async for data in watcher.events("w"):
+            watched.append(data["chatEvents"])
+            if watched[-1]["__typename"] == "StreamFinished":
+                break
+        authored = [started, *await author.collect("a", "chatStream")]
+    assert watched[0]["__typename"] == "StreamStarted"
+    assert streamed_text(watched) == streamed_text(authored) == authored[-1]["message"]["text"]
+
+
+async def test_stop_from_another_server_interrupts_the_reply(
+    two_servers: tuple[list[str], GraphQLClient],
+) -> None:
+    (url_a, _), client_b = two_servers
+    auth = await client_b.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(url_a, token) as author:
+        await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, LONG)})
+        await anext(author.events("a"))
+        assert (await client_b.data(STOP, {"chatId": str(chat_id)}, token))["stopGeneration"]
+        events = await author.collect("a", "chatStream")
+    assert events[-1]["finishReason"] == "CANCELLED"
+    assert events[-1]["message"]["status"] == "INTERRUPTED"
