@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from tests.ws import open_socket
+from tests.ws import GraphQLSocket, open_socket
 
 EVENT_FIELDS = """
   __typename
@@ -70,3 +70,16 @@ async def stream_reply(
 def streamed_text(events: list[dict[str, Any]]) -> str:
     """The text carried by the TextDelta events."""
     return "".join(e["delta"] for e in events if e["__typename"] == "TextDelta")
+
+
+async def watch_until_finished(
+    socket: GraphQLSocket, op_id: str, replies: int = 1
+) -> list[dict[str, Any]]:
+    """The chatEvents events of an operation up to the StreamFinished of `replies` replies."""
+    events: list[dict[str, Any]] = []
+    async for data in socket.events(op_id):
+        events.append(data["chatEvents"])
+        replies -= events[-1]["__typename"] == "StreamFinished"
+        if replies == 0:
+            return events
+    raise AssertionError("the watch ended early")

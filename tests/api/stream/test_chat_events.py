@@ -20,6 +20,7 @@ from tests.api.stream.operations import (
     STOP,
     message_input,
     streamed_text,
+    watch_until_finished,
 )
 from tests.conftest import make_settings, serve
 from tests.helpers import GraphQLClient
@@ -106,11 +107,7 @@ async def test_resume_with_after_seq_gets_exactly_the_missed_events(
     async with open_socket(server_url, token) as socket:
         last_seq = seen[-1]["seq"]
         await socket.subscribe("2", CHAT_EVENTS, {"chatId": str(chat_id), "afterSeq": last_seq})
-        rest: list[dict[str, Any]] = []
-        async for data in socket.events("2"):
-            rest.append(data["chatEvents"])
-            if rest[-1]["__typename"] == "StreamFinished":
-                break
+        rest = await watch_until_finished(socket, "2")
     seqs = [e["seq"] for e in seen + rest]
     assert seqs == sorted(set(seqs))
     assert rest[0]["seq"] > last_seq  # missed deltas may arrive merged (seq = the last merged)
@@ -126,11 +123,7 @@ async def test_two_watchers_receive_the_same_events(client: GraphQLClient, serve
         await asyncio.sleep(0.2)
         await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, "hello both")})
         authored = await author.collect("a", "chatStream")
-        watched: list[dict[str, Any]] = []
-        async for data in watcher.events("w"):
-            watched.append(data["chatEvents"])
-            if watched[-1]["__typename"] == "StreamFinished":
-                break
+        watched = await watch_until_finished(watcher, "w")
     assert streamed_text(watched) == streamed_text(authored)
     assert watched[0]["__typename"] == "StreamStarted"
     assert watched[-1]["message"]["id"] == authored[-1]["message"]["id"]
@@ -146,11 +139,8 @@ async def test_a_watcher_follows_later_generations(client: GraphQLClient, server
         for turn in ("first", "second"):
             await author.subscribe(turn, CHAT_STREAM, {"input": message_input(chat_id, turn)})
             await author.collect(turn, "chatStream")
-        finished = 0
-        async for data in watcher.events("w"):
-            finished += data["chatEvents"]["__typename"] == "StreamFinished"
-            if finished == 2:
-                break
+        watched = await watch_until_finished(watcher, "w", replies=2)
+    assert [e["seq"] for e in watched if e["__typename"] == "StreamStarted"] == [0, 0]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.api.stream.operations import (
     STOP,
     message_input,
     streamed_text,
+    watch_until_finished,
 )
 from tests.conftest import make_settings, serve
 from tests.helpers import GraphQLClient
@@ -75,11 +76,7 @@ async def test_a_reply_started_on_one_server_is_seen_whole_from_another(
         assert busy.value.code == "CONFLICT"
 
         await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
-        watched = []
-        async for data in watcher.events("w"):
-            watched.append(data["chatEvents"])
-            if watched[-1]["__typename"] == "StreamFinished":
-                break
+        watched = await watch_until_finished(watcher, "w")
         authored = [started, *await author.collect("a", "chatStream")]
     assert watched[0]["__typename"] == "StreamStarted"
     assert streamed_text(watched) == streamed_text(authored) == authored[-1]["message"]["text"]
