@@ -56,7 +56,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
     return ChatRouter(
         schema,
         context_getter=get_context,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),

@@ -18,7 +18,11 @@ class Settings(BaseSettings):
     """Server settings; names match the environment variables case-insensitively."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+        env_ignore_empty=True,  # an empty value (as in .env.example) means the default
     )
 
     environment: Literal["development", "test", "production"] = "development"
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     database_echo: bool = False
     migrate_on_start: bool = True
     log_level: str = "INFO"
-    graphiql: bool = True
+    graphiql: bool | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     ws_init_timeout_seconds: float = Field(default=10, gt=0)
@@ -71,6 +75,11 @@ class Settings(BaseSettings):
                     f"JWT_SECRET of at least {MIN_SECRET_BYTES} bytes is required in production"
                 )
         return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Serve GraphiQL: as set, else everywhere but in production."""
+        return self.graphiql if self.graphiql is not None else self.environment != "production"
 
     @property
     def resolved_database_url(self) -> str:

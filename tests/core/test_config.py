@@ -23,6 +23,13 @@ def test_production_accepts_a_long_secret() -> None:
     assert settings.jwt_key == "s" * 32
 
 
+def test_graphiql_is_off_in_production_unless_asked_for() -> None:
+    production = {"environment": "production", "jwt_secret": "s" * 32}
+    assert Settings(_env_file=None).graphiql_enabled  # type: ignore[call-arg]
+    assert not Settings(_env_file=None, **production).graphiql_enabled  # type: ignore[call-arg,arg-type]
+    assert Settings(_env_file=None, graphiql=True, **production).graphiql_enabled  # type: ignore[call-arg,arg-type]
+
+
 def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> None:
     first = Settings(_env_file=None, data_dir=tmp_path).jwt_key  # type: ignore[call-arg]
     second = Settings(_env_file=None, data_dir=tmp_path).jwt_key  # type: ignore[call-arg]
@@ -37,3 +44,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.port, settings.guest_daily_messages) == (9001, 5)
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_the_example_env_file_gives_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    monkeypatch.chdir(tmp_path)
+    from_example, defaults = Settings(), Settings(_env_file=None)  # type: ignore[call-arg]
+    assert from_example.model_dump() == defaults.model_dump()
