@@ -8,7 +8,7 @@ Operations:
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,9 @@ class StreamService:
                     return repeated
             await self._check_allowance(db, user)
             parent = await self._parent(db, chat, request)
+            if request.parts is not None and request.message_id is None:
+                # ids are time-ordered: the question's comes before its reply's
+                request = replace(request, message_id=generate_uuid7())
             reply_id = generate_uuid7()
             try:
                 await self.runtime.generations.reserve(request.chat_id, reply_id, model.id)
