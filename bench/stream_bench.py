@@ -11,7 +11,7 @@ It starts two servers as subprocesses on loopback, each measured by its own CPU 
   SHORT_TOKENS tokens. The difference between the two runs is the cost of the extra events
   alone, without the per-reply work (saving messages, history, locks);
 - a raw Starlette WebSocket that sends as many JSON frames, shaped like the chat server's
-  `next` messages.
+  `next` messages and paced by the same delay (so both pay the event loop's wake-ups).
 The ratio of CPU per event is the overhead of our per-token path over a bare socket.
 """
 
@@ -38,15 +38,16 @@ STREAM = """subscription S($input: ChatStreamInput!) {
   }
 }"""
 RAW_SERVER = """
-import json, sys
+import asyncio, json, sys
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 import uvicorn
 
 async def frames(ws):
     await ws.accept()
-    count = int(await ws.receive_text())
+    count, delay = int(await ws.receive_text()), float(sys.argv[2])
     for seq in range(count):
+        await asyncio.sleep(delay)
         await ws.send_text(json.dumps({"id": "1", "type": "next", "payload": {"data": {
             "chatStream": {"__typename": "TextDelta", "seq": seq, "delta": "word "}}}}))
     await ws.close()
@@ -165,10 +166,10 @@ def run_chat(replies: int, delay: float) -> list[tuple[float, int]]:
             server.wait()
 
 
-def run_raw(frames: int) -> float:
-    """CPU seconds the raw server spends sending `frames` frames."""
+def run_raw(frames: int, delay: float) -> float:
+    """CPU seconds the raw server spends sending `frames` frames, `delay` seconds apart."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", RAW_SERVER, str(port)])
+    server = subprocess.Popen([sys.executable, "-c", RAW_SERVER, str(port), str(delay)])
     try:
         time.sleep(1.5)
         before = cpu_seconds(server.pid)
@@ -180,23 +181,21 @@ def run_raw(frames: int) -> float:
 
 
 def main() -> None:
-    """Run both measurements and print a table."""
+    """Run the measurements and print a table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--replies", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.002)
     args = parser.parse_args()
     (full_cpu, full_events), (short_cpu, short_events) = run_chat(args.replies, args.delay)
     extra_events = full_events - short_events
-    raw_cpu = run_raw(extra_events)
     chat_us = (full_cpu - short_cpu) / extra_events * 1e6
-    raw_us = raw_cpu / extra_events * 1e6
-    reply_ms = short_cpu / args.replies * 1e3
     print(f"replies={args.replies} full={full_events} events short={short_events} events")
-    print(f"per reply, fixed work (short replies): {reply_ms:.1f} ms CPU")
-    print(f"{'per event':<12}{'cpu s':>10}{'µs/event':>12}")
-    print(f"{'chat':<12}{full_cpu - short_cpu:>10.2f}{chat_us:>12.1f}")
-    print(f"{'raw ws':<12}{raw_cpu:>10.2f}{raw_us:>12.1f}")
-    print(f"ratio chat/raw: {chat_us / raw_us:.1f}x")
+    print(f"per reply, fixed work (short replies): {short_cpu / args.replies * 1e3:.1f} ms CPU")
+    print(f"{'per event':<28}{'µs':>8}{'chat/this':>11}")
+    print(f"{'chat server':<28}{chat_us:>8.1f}")
+    for label, delay in (("raw ws, same pace", args.delay), ("raw ws, back to back", 0.0)):
+        raw_us = run_raw(extra_events, delay) / extra_events * 1e6
+        print(f"{label:<28}{raw_us:>8.1f}{chat_us / raw_us:>10.1f}x")
 
 
 if __name__ == "__main__":
