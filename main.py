@@ -30,6 +30,7 @@ from src.lib.db.migrate import upgrade_to_head
 from src.lib.db.session import SessionFactory, create_engine, create_session_factory
 from src.lib.llm.catalog import ModelCatalog
 from src.lib.llm.tools.registry import default_registry
+from src.lib.ratelimit import create_rate_limiter
 from src.lib.streaming.factory import create_broker
 from src.lib.streaming.manager import GenerationManager
 
@@ -58,6 +59,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         tools=tools,
         broker=broker,
         generations=generations,
+        limiter=create_rate_limiter(settings.redis_url),
     )
 
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.generations.shutdown()
             await runtime.broker.close()
+            await runtime.limiter.close()
             await runtime.catalog.close()
             await engine.dispose()
 

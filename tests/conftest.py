@@ -89,6 +89,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_parallelism": 1,
         "log_level": "WARNING",
         "ws_init_timeout_seconds": 1,
+        "login_attempts_per_window": 10_000,
+        "signups_per_hour": 10_000,
         "demo_token_delay_seconds": 0.005,
         "flush_interval_seconds": 0.2,
     } | overrides

@@ -42,6 +42,12 @@ class Context(BaseContext):
         self._user_lock = asyncio.Lock()
         self.loaders = Loaders(runtime.session_factory)
 
+    @property
+    def client(self) -> str:
+        """The caller's address, for per-client limits (set by a trusted proxy, if any)."""
+        connection = self.request
+        return connection.client.host if connection and connection.client else "unknown"
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back on error."""
@@ -50,7 +56,9 @@ class Context(BaseContext):
 
     def auth_service(self, db: AsyncSession) -> AuthService:
         """The account service bound to a session."""
-        return AuthService(db, self.runtime.settings, self.runtime.hasher)
+        return AuthService(
+            db, self.runtime.settings, self.runtime.hasher, self.runtime.limiter, self.client
+        )
 
     async def current_user(self) -> User | None:
         """The signed-in user, or None without a token.

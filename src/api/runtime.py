@@ -7,6 +7,7 @@ from src.core.security import PasswordHasher
 from src.lib.db.session import SessionFactory
 from src.lib.llm.catalog import ModelCatalog
 from src.lib.llm.tools.registry import ToolRegistry
+from src.lib.ratelimit import RateLimiter
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.manager import GenerationManager
 
@@ -23,6 +24,7 @@ class Runtime:
         tools: The tools a model may call.
         broker: Delivers reply events to subscribers (in memory, or Redis).
         generations: Runs this process's generations.
+        limiter: Counts attempts for rate limits (in memory, or Redis).
     """
 
     settings: Settings
@@ -32,3 +34,4 @@ class Runtime:
     tools: ToolRegistry
     broker: Broker
     generations: GenerationManager
+    limiter: RateLimiter

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     guest_daily_messages: int = Field(default=20, ge=0)
     regular_daily_messages: int = Field(default=200, ge=0)
+    login_attempts_per_window: int = Field(default=10, ge=1)
+    login_window_seconds: float = Field(default=900, gt=0)
+    signups_per_hour: int = Field(default=10, ge=1)
 
     openai_base_url: str = ""
     openai_api_key: SecretStr | None = None

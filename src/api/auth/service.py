@@ -1,4 +1,4 @@
-"""Account rules: registration, login, guests, token rotation, entitlements.
+"""Account rules: registration, login, guests, token rotation.
 
 Operations:
 - register: a new regular user, or a guest upgraded in place (same id, chats kept).
@@ -7,7 +7,6 @@ Operations:
 - refresh: rotate a refresh token; reusing a rotated one revokes its whole family.
 - logout: revoke a refresh token.
 - authenticate: the active user behind an access token.
-- entitlements: the daily message allowance and what is left of it.
 """
 
 import uuid
@@ -18,7 +17,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.config import Settings
-from src.core.exceptions import ConflictError, UnauthenticatedError, ValidationError
+from src.core.exceptions import (
+    ConflictError,
+    RateLimitedError,
+    UnauthenticatedError,
+    ValidationError,
+)
 from src.core.security import (
     PasswordHasher,
     create_access_token,
@@ -29,15 +33,14 @@ from src.core.security import (
 from src.lib.db.enums import UserType
 from src.lib.db.models import User
 from src.lib.db.repositories.refresh_token import RefreshTokenRepository
-from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.repositories.user import UserRepository
 from src.lib.db.types import utcnow
+from src.lib.ratelimit import RateLimiter
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_REFRESH_TOKEN = "Invalid or expired refresh token."
-WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +51,6 @@ class Session:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-@dataclass(frozen=True, slots=True)
-class Entitlements:
-    """A user's allowance in the current rolling 24-hour window."""
-
-    max_messages_per_day: int
-    messages_used_today: int
-    retry_after_seconds: int
-
-    @property
-    def messages_remaining(self) -> int:
-        """Messages the user may still send in the window."""
-        return max(0, self.max_messages_per_day - self.messages_used_today)
 
 
 def normalize_email(email: str) -> str:
@@ -93,10 +82,19 @@ def check_password(password: str) -> None:
 class AuthService:
     """Account operations within one unit of work (the caller commits)."""
 
-    def __init__(self, db: AsyncSession, settings: Settings, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        db: AsyncSession,
+        settings: Settings,
+        hasher: PasswordHasher,
+        limiter: RateLimiter,
+        client: str,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.hasher = hasher
+        self.limiter = limiter
+        self.client = client
 
     async def register(self, email: str, password: str, guest: User | None = None) -> Session:
         """Create a regular account, or upgrade the calling guest in place.
@@ -107,6 +105,7 @@ class AuthService:
         """
         email = normalize_email(email)
         check_password(password)
+        await self._throttle_signup()
         if await UserRepository.get_by_email(self.db, email) is not None:
             raise ConflictError("An account with this email already exists.")
         password_hash = await self.hasher.hash(password)
@@ -125,9 +124,11 @@ class AuthService:
         Raises:
             UnauthenticatedError: Unknown email or wrong password (one message for both).
         """
+        email = email.strip().lower()
+        await self._throttle(f"login:{self.client}:{email}", "Too many sign-in attempts.")
         if len(password) > PASSWORD_MAX_LENGTH:
             raise UnauthenticatedError(BAD_CREDENTIALS)
-        user = await UserRepository.get_by_email(self.db, email.strip().lower())
+        user = await UserRepository.get_by_email(self.db, email)
         password_hash = user.password_hash if user is not None else None
         if not await self.hasher.verify(password_hash, password) or user is None:
             raise UnauthenticatedError(BAD_CREDENTIALS)
@@ -138,7 +139,12 @@ class AuthService:
         return await self._start_session(user)
 
     async def login_as_guest(self) -> Session:
-        """Create a guest and sign it in."""
+        """Create a guest and sign it in.
+
+        Raises:
+            RateLimitedError: Too many accounts were created from this client lately.
+        """
+        await self._throttle_signup()
         user = await UserRepository.create(self.db, UserType.GUEST, None, None)
         return await self._start_session(user)
 
@@ -182,17 +188,25 @@ class AuthService:
             raise UnauthenticatedError("Invalid or expired token.")
         return user
 
-    async def entitlements(self, user_id: uuid.UUID, user_type: UserType) -> Entitlements:
-        """A user's daily allowance and use in the last 24 hours."""
-        limit = (
-            self.settings.guest_daily_messages
-            if user_type == UserType.GUEST
-            else self.settings.regular_daily_messages
+    async def _throttle_signup(self) -> None:
+        await self._throttle(
+            f"signup:{self.client}",
+            "Too many accounts created from here; try again later.",
+            self.settings.signups_per_hour,
+            3600,
         )
-        now = utcnow()
-        used, oldest = await UsageRepository.user_messages_since(self.db, user_id, now - WINDOW)
-        retry_after = int((oldest + WINDOW - now).total_seconds()) + 1 if oldest else 0
-        return Entitlements(limit, used, max(retry_after, 1))
+
+    async def _throttle(
+        self, key: str, message: str, limit: int | None = None, window: float | None = None
+    ) -> None:
+        """Count an attempt; raise RateLimitedError past the limit (login limits by default)."""
+        retry_after = await self.limiter.hit(
+            key,
+            limit or self.settings.login_attempts_per_window,
+            window or self.settings.login_window_seconds,
+        )
+        if retry_after is not None:
+            raise RateLimitedError(message, retry_after=retry_after)
 
     async def _start_session(self, user: User, family_id: uuid.UUID | None = None) -> Session:
         ttl = self.settings.access_token_ttl_seconds

@@ -6,6 +6,7 @@ from typing import Self
 
 import strawberry
 
+from src.api.auth.entitlements import EntitlementService
 from src.api.auth.service import Session
 from src.api.common.types import Node
 from src.api.context import Info
@@ -48,7 +49,7 @@ class User(Node):
     async def entitlements(self, info: Info) -> Entitlements:
         """The daily message allowance of this user's type and what is left of it."""
         async with info.context.transaction() as db:
-            allowance = await info.context.auth_service(db).entitlements(
+            allowance = await EntitlementService(db, info.context.runtime.settings).for_user(
                 uuid.UUID(self.id), self.user_type
             )
         return Entitlements(

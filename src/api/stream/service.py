@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.auth.service import AuthService
+from src.api.auth.entitlements import EntitlementService
 from src.api.chats.service import DEFAULT_TITLE, ChatService
 from src.api.messages.service import MessageService
 from src.api.runtime import Runtime
@@ -125,7 +125,7 @@ class StreamService:
         return StartedReply(chat.id, reply.id, message.id)
 
     async def _check_allowance(self, db: AsyncSession, user: User) -> None:
-        allowance = await AuthService(db, self.runtime.settings, self.runtime.hasher).entitlements(
+        allowance = await EntitlementService(db, self.runtime.settings).for_user(
             user.id, user.user_type
         )
         if allowance.messages_remaining <= 0:

@@ -1,0 +1,49 @@
+"""Rate limiters: the same behaviour in memory and on a real Redis."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+
+from src.lib.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
+    """Each limiter, the Redis one under a prefix of its own."""
+    if request.param == "memory":
+        yield MemoryRateLimiter()
+        return
+    try:
+        await redis.from_url(REDIS_URL).ping()
+    except (OSError, redis.ConnectionError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI and does not answer: {error}")
+        pytest.skip(f"Redis does not answer: {error}")
+    limiter = RedisRateLimiter(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
+    yield limiter
+    await limiter.close()
+
+
+async def test_hits_within_the_limit_pass_and_then_wait(limiter: RateLimiter) -> None:
+    results = [await limiter.hit("k", 3, 60) for _ in range(5)]
+    assert results[:3] == [None, None, None]
+    assert all(r is not None and 0 < r <= 60 for r in results[3:])
+
+
+async def test_keys_are_counted_apart(limiter: RateLimiter) -> None:
+    assert await limiter.hit("a", 1, 60) is None
+    assert await limiter.hit("b", 1, 60) is None
+    assert await limiter.hit("a", 1, 60) is not None
+
+
+async def test_a_new_window_starts_after_the_old_one_ends(limiter: RateLimiter) -> None:
+    assert await limiter.hit("w", 1, 0.2) is None
+    assert await limiter.hit("w", 1, 0.2) is not None
+    await asyncio.sleep(0.3)
+    assert await limiter.hit("w", 1, 0.2) is None
