@@ -21,6 +21,7 @@ from src.core.exceptions import UnauthenticatedError
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"
 INVALID_TOKEN = "Invalid or expired token."
+CLOCK_LEEWAY = 30  # seconds a token's `iat` may be ahead of our clock
 
 
 class PasswordHasher:
@@ -76,7 +77,7 @@ def create_access_token(user_id: uuid.UUID, key: str, ttl_seconds: int) -> str:
 
 
 def decode_access_token(token: str, key: str) -> AccessClaims:
-    """Verify an access token: signature, algorithm, expiry, required claims and type.
+    """Verify an access token: signature, algorithm, expiry, issue time, claims and type.
 
     Raises:
         UnauthenticatedError: The token is not a valid, current access token.
@@ -88,7 +89,8 @@ def decode_access_token(token: str, key: str) -> AccessClaims:
             algorithms=[JWT_ALGORITHM],
             options={"require_exp": True, "require_iat": True, "require_sub": True},
         )
-        if claims.get("typ") != ACCESS_TOKEN_TYPE or not claims.get("jti"):
+        issued_in_future = int(claims["iat"]) > datetime.now(UTC).timestamp() + CLOCK_LEEWAY
+        if claims.get("typ") != ACCESS_TOKEN_TYPE or not claims.get("jti") or issued_in_future:
             raise UnauthenticatedError(INVALID_TOKEN)
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),

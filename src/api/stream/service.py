@@ -9,6 +9,7 @@ Operations:
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,8 @@ from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, 
 from src.lib.db.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.message import MessageRepository
-from src.lib.db.types import generate_uuid7
+from src.lib.db.repositories.reply import ReplyRepository
+from src.lib.db.types import generate_uuid7, utcnow
 from src.lib.llm.catalog import UnknownModelError
 from src.lib.llm.history import build_history
 from src.lib.llm.provider import Provider
@@ -71,6 +73,7 @@ class StreamService:
                 if repeated is not None:
                     return repeated
             await self._check_allowance(db, user)
+            await self._check_concurrency(db, user)
             parent = await self._parent(db, chat, request)
             if request.parts is not None and request.message_id is None:
                 # ids are time-ordered: the question's comes before its reply's
@@ -131,6 +134,15 @@ class StreamService:
         if allowance.messages_remaining <= 0:
             raise RateLimitedError(
                 "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
+            )
+
+    async def _check_concurrency(self, db: AsyncSession, user: User) -> None:
+        settings = self.runtime.settings
+        since = utcnow() - timedelta(seconds=settings.generation_lock_ttl_seconds)
+        if await ReplyRepository.live_count(db, user.id, since) >= settings.max_concurrent_replies:
+            raise RateLimitedError(
+                f"At most {settings.max_concurrent_replies} replies can be generated at once.",
+                retry_after=1,
             )
 
     @staticmethod

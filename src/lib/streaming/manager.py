@@ -244,13 +244,15 @@ class GenerationManager:
         )
 
     async def _keep_alive(self, request: GenerationRequest, reply: ReplyState) -> None:
-        """Flush the partial reply and renew the lock, every flush interval."""
+        """Flush the partial reply and renew the lock, every flush interval.
+
+        The save also refreshes the message's `updated_at`, which marks the reply as live for
+        the per-user limit on concurrent replies.
+        """
         while True:
             await asyncio.sleep(self.flush_interval)
-            parts = reply.take_changes()
             try:
-                if parts is not None:
-                    await self.store.save_progress(request.message_id, parts)
+                await self.store.save_progress(request.message_id, reply.parts())
                 if not await self.broker.heartbeat(request.chat_id, request.message_id):
                     logger.warning("generation {} lost its lock", request.message_id)
             except Exception:  # a failed flush is retried at the next tick

@@ -18,7 +18,6 @@ class ReplyState:
     next_seq: int = 0
     _parts: list[dict[str, Any]] = field(default_factory=list)
     _text_chunks: list[str] = field(default_factory=list)
-    _changed: bool = False
 
     def take_seq(self) -> int:
         """The seq for the next event."""
@@ -29,13 +28,11 @@ class ReplyState:
     def add_text(self, text: str) -> None:
         """Append streamed text to the current text part."""
         self._text_chunks.append(text)
-        self._changed = True
 
     def add_part(self, part: dict[str, Any]) -> None:
         """Append a tool call or tool result part (closing the current text part)."""
         self._close_text()
         self._parts.append(part)
-        self._changed = True
 
     def parts(self) -> list[dict[str, Any]]:
         """All parts so far, the open text part included."""
@@ -45,13 +42,6 @@ class ReplyState:
     def text(self) -> str:
         """All text so far."""
         return text_of(self.parts())
-
-    def take_changes(self) -> list[dict[str, Any]] | None:
-        """The parts when they changed since the last call, else None (for periodic flushes)."""
-        if not self._changed:
-            return None
-        self._changed = False
-        return self.parts()
 
     def _close_text(self) -> None:
         if not self._text_chunks:

@@ -72,6 +72,13 @@ async def test_alg_none_token_is_rejected(client: GraphQLClient) -> None:
     await _assert_rejected(client, f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.")
 
 
+async def test_token_issued_in_the_future_is_rejected(client: GraphQLClient) -> None:
+    user_id = (await client.register())["user"]["id"]
+    now = int(time.time())
+    claims = {"sub": user_id, "iat": now + 3600, "exp": now + 7200, "jti": "x", "typ": "access"}
+    await _assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+
+
 async def test_token_without_type_is_rejected(client: GraphQLClient) -> None:
     user_id = (await client.register())["user"]["id"]
     now = int(time.time())

@@ -1,13 +1,14 @@
-"""SQL for replies being generated: partial saves, final saves, crash recovery."""
+"""SQL for replies being generated: partial and final saves, live counts, crash recovery."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.lib.db.enums import FinishReason, MessageStatus
-from src.lib.db.models import Message
+from src.lib.db.models import Chat, Message
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of
 
@@ -37,6 +38,20 @@ class ReplyRepository:
                 updated_at=utcnow(),
             )
         )
+
+    @staticmethod
+    async def live_count(db: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+        """How many of the user's replies are STREAMING and were saved since `since`."""
+        result = await db.execute(
+            select(func.count(Message.id))
+            .join(Chat, Chat.id == Message.chat_id)
+            .where(
+                Chat.user_id == user_id,
+                Message.status == MessageStatus.STREAMING,
+                Message.updated_at > since,
+            )
+        )
+        return int(result.scalar_one())
 
     @staticmethod
     async def streaming(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
