@@ -29,6 +29,7 @@ from src.api.errors import ErrorCodes, log_unexpected
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
 from src.api.observability import OperationNameRecorder
+from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
 
 MAX_DEPTH = 10
@@ -83,6 +84,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         subscription=Subscription,
         types=[User, Chat, Message],
         extensions=extensions,
+        execution_context_class=StreamingExecutionContext,
         config=StrawberryConfig(auto_camel_case=True),
     )
 
