@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await runtime.generations.shutdown()
+            await runtime.generations.shutdown(settings.shutdown_grace_seconds)
             await runtime.broker.close()
             await runtime.limiter.close()
             await runtime.catalog.close()

@@ -93,6 +93,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "signups_per_hour": 10_000,
         "demo_token_delay_seconds": 0.005,
         "flush_interval_seconds": 0.2,
+        "shutdown_grace_seconds": 0,
     } | overrides
     return Settings(**values)  # type: ignore[arg-type]
 

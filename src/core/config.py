@@ -68,6 +68,7 @@ class Settings(BaseSettings):
 
     redis_url: str = ""
     flush_interval_seconds: float = Field(default=1.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=10, ge=0)
     generation_lock_ttl_seconds: float = Field(default=15, gt=1)
 
     @model_validator(mode="after")

@@ -119,3 +119,12 @@ async def test_a_duplicate_operation_id_closes_with_4409(
         for _ in range(2):
             await socket.subscribe("1", watch, {"id": chat["createChat"]["id"]})
         assert await _close_code(socket.connection) == 4409
+
+
+async def test_an_oversized_frame_closes_with_1009(
+    client: GraphQLClient, server_url: str
+) -> None:
+    token = (await client.register())["accessToken"]
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", ME, {"padding": "x" * 300_000})
+        assert await _close_code(socket.connection) == 1009

@@ -4,7 +4,7 @@ Operations:
 - reserve / release: the chat's one-generation lock, taken before anything is saved.
 - launch: publish StreamStarted and start the agent loop in a task.
 - stop: ask the chat's running generation to stop, wherever it runs (through the broker).
-- shutdown: stop every local generation, saving each partial reply as INTERRUPTED.
+- shutdown: give local generations a grace period, then stop the rest (saved INTERRUPTED).
 
 A generation publishes every event on the chat's channel, flushes the partial reply to the
 store every `flush_interval` seconds (which also renews its lock), and ends by saving the
@@ -146,9 +146,14 @@ class GenerationManager:
         """Ask the chat's running generation to stop; True when one was running."""
         return await self.broker.request_stop(chat_id)
 
-    async def shutdown(self) -> None:
-        """Stop every generation of this process and wait until each has saved its reply."""
+    async def shutdown(self, grace: float = 0) -> None:
+        """Let running generations finish for up to `grace` seconds, then stop the rest.
+
+        Either way each one has saved its reply (COMPLETE, or INTERRUPTED) when this returns.
+        """
         tasks = list(self._tasks)
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
