@@ -13,6 +13,7 @@ import strawberry
 from src.api.common.types import JSON
 from src.api.context import Info
 from src.api.messages.types import FinishReasonEnum, Message, TokenUsage
+from src.core.exceptions import NotFoundError
 from src.lib.db.enums import FinishReason
 from src.lib.db.models import Message as MessageModel
 from src.lib.streaming import events
@@ -89,7 +90,7 @@ class StreamFinished:
         """The saved reply."""
         message = await _load_message(info, self.message_id)
         if message is None:  # deleted with its chat since
-            raise LookupError("the message no longer exists")
+            raise NotFoundError()
         return message
 
 
