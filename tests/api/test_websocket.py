@@ -121,9 +121,7 @@ async def test_a_duplicate_operation_id_closes_with_4409(
         assert await _close_code(socket.connection) == 4409
 
 
-async def test_an_oversized_frame_closes_with_1009(
-    client: GraphQLClient, server_url: str
-) -> None:
+async def test_an_oversized_frame_closes_with_1009(client: GraphQLClient, server_url: str) -> None:
     token = (await client.register())["accessToken"]
     async with open_socket(server_url, token) as socket:
         await socket.subscribe("1", ME, {"padding": "x" * 300_000})
