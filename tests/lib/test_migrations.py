@@ -1,10 +1,12 @@
 """Migrations: they match the models, and go down to base and up again, on both backends."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, func, inspect, select
 
 from alembic import command
 from src.lib.db import models  # noqa: F401
@@ -12,7 +14,7 @@ from src.lib.db.base import Base
 from src.lib.db.migrate import alembic_config, upgrade_to_head
 from src.lib.db.session import create_engine
 
-TABLES = {"users", "refresh_tokens", "chats", "messages", "message_feedback"}
+TABLES = {"users", "refresh_tokens", "chats", "messages", "message_feedback", "usage_records"}
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -44,3 +46,41 @@ async def test_upgrade_matches_the_models_and_round_trips(empty_database_url: st
     await asyncio.to_thread(upgrade_to_head, empty_database_url)
     tables, diff = await _inspect(empty_database_url)
     assert (tables, diff) == (TABLES, [])
+
+
+async def test_usage_records_are_filled_from_existing_user_messages(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "ab3223561e5f")
+    user, chat = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    rows = {
+        "users": {"id": user, "user_type": "GUEST", "is_active": True},
+        "chats": {"id": chat, "user_id": user, "title": "t", "visibility": "PRIVATE"},
+    }
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            for table, values in rows.items():
+                await connection.execute(
+                    Base.metadata.tables[table]
+                    .insert()
+                    .values(created_at=now, updated_at=now, **values)
+                )
+            messages = Base.metadata.tables["messages"]
+            for role in ("USER", "ASSISTANT", "USER"):
+                await connection.execute(
+                    messages.insert().values(
+                        id=uuid.uuid4(), chat_id=chat, role=role, parts=[], text="",
+                        status="COMPLETE", created_at=now, updated_at=now,
+                    )
+                )  # fmt: skip
+        await asyncio.to_thread(upgrade_to_head, empty_database_url)
+        async with engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(Base.metadata.tables["usage_records"])
+            )
+    finally:
+        await engine.dispose()
+    assert count == 2

@@ -23,6 +23,7 @@ from src.lib.db.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
+from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.types import generate_uuid7, utcnow
 from src.lib.llm.catalog import UnknownModelError
 from src.lib.llm.history import build_history
@@ -193,6 +194,7 @@ class StreamService:
                 parent_id=parent.id if parent else None,
                 message_id=request.message_id,
             )
+            await UsageRepository.record_message(db, user.id)
         asked = user_message or parent
         assert asked is not None  # a regeneration always has its parent
         await messages.add_message(

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from src.lib.db.enums import MessageRole
-from src.lib.db.models import Chat, Message
+from src.lib.db.models import UsageRecord
 from src.lib.db.types import generate_uuid7
 from tests.api.stream.operations import (
     CHAT,
@@ -185,22 +184,29 @@ async def test_a_second_stream_in_a_busy_chat_is_a_conflict(
     assert chat["messageCount"] == 2
 
 
-async def test_the_daily_limit_gives_rate_limited(
+USED_TODAY = "{ me { entitlements { messagesUsedToday messagesRemaining } } }"
+
+
+async def test_the_daily_limit_gives_rate_limited_and_deleting_chats_gives_nothing_back(
     client: GraphQLClient, server_url: str, app: FastAPI
 ) -> None:
     guest = await client.guest()
-    chat_id = uuid.uuid4()
+    token, chat_id = guest["accessToken"], uuid.uuid4()
+    for text in ("one", "two"):
+        await stream_reply(server_url, token, message_input(chat_id, text))
+    await client.data("mutation D($id: ID!) { deleteChat(id: $id) }", {"id": str(chat_id)}, token)
+    used = (await client.data(USED_TODAY, token=token))["me"]["entitlements"]
+    assert used == {"messagesUsedToday": 2, "messagesRemaining": 18}
+
     async with app.state.runtime.session_factory.begin() as db:
-        db.add(Chat(id=chat_id, user_id=uuid.UUID(guest["user"]["id"]), title="t"))
-        await db.flush()
-        for _ in range(20):
-            db.add(Message(chat_id=chat_id, role=MessageRole.USER, parts=[], text="x"))
+        for _ in range(18):  # the rest of the guest's 20, as if sent in other chats
+            db.add(UsageRecord(user_id=uuid.UUID(guest["user"]["id"])))
     with pytest.raises(OperationError) as error:
-        await stream_reply(server_url, guest["accessToken"], message_input(chat_id, "one more"))
+        await stream_reply(server_url, token, message_input(uuid.uuid4(), "one more"))
     assert error.value.code == "RATE_LIMITED"
     assert error.value.errors[0]["extensions"]["retryAfter"] > 0
-    chat = (await client.data(CHAT, {"id": str(chat_id)}, guest["accessToken"]))["chat"]
-    assert chat["messageCount"] == 20
+    chats = await client.data("{ chats { totalCount } }", token=token)
+    assert chats["chats"]["totalCount"] == 0
 
 
 def _bad(parts: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:

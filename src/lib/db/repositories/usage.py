@@ -1,4 +1,4 @@
-"""SQL for usage counts (entitlements)."""
+"""SQL for usage records (daily allowances)."""
 
 import uuid
 from datetime import datetime
@@ -6,12 +6,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import MessageRole
-from src.lib.db.models import Chat, Message
+from src.lib.db.models import UsageRecord
 
 
 class UsageRepository:
-    """Counts of what a user has done."""
+    """Records of what users sent, and counts of them."""
+
+    @staticmethod
+    async def record_message(db: AsyncSession, user_id: uuid.UUID) -> None:
+        """Count one message sent by the user now."""
+        db.add(UsageRecord(user_id=user_id))
+        await db.flush()
 
     @staticmethod
     async def user_messages_since(
@@ -19,12 +24,8 @@ class UsageRepository:
     ) -> tuple[int, datetime | None]:
         """How many messages the user sent since a time, and when the oldest of them was sent."""
         result = await db.execute(
-            select(func.count(Message.id), func.min(Message.created_at))
-            .join(Chat, Chat.id == Message.chat_id)
-            .where(
-                Chat.user_id == user_id,
-                Message.role == MessageRole.USER,
-                Message.created_at > since,
+            select(func.count(UsageRecord.id), func.min(UsageRecord.created_at)).where(
+                UsageRecord.user_id == user_id, UsageRecord.created_at > since
             )
         )
         count, oldest = result.one()
