@@ -124,7 +124,8 @@ def main() -> None:
     """Run the server with the configured host and port."""
     settings = get_settings()
     app = create_app(settings)
-    logger.info("listening on http://{}:{}/graphql (GraphiQL)", settings.host, settings.port)
+    ide = " (GraphiQL)" if settings.graphiql_enabled else ""
+    logger.info("listening on http://{}:{}/graphql{}", settings.host, settings.port, ide)
     uvicorn.run(
         app,
         host=settings.host,
