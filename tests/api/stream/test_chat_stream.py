@@ -22,7 +22,9 @@ PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
 
 
 def _check_sequence(events: list[dict[str, Any]]) -> None:
-    assert [e["seq"] for e in events] == list(range(len(events)))
+    # Strictly increasing from 0; gaps only where a lagging reader got deltas merged.
+    seqs = [e["seq"] for e in events]
+    assert seqs[0] == 0 and seqs == sorted(set(seqs))
     assert events[0]["__typename"] == "StreamStarted"
     assert events[-1]["__typename"] in {"StreamFinished", "StreamFailed"}
 
@@ -49,7 +51,7 @@ async def test_a_whole_reply_streams_and_is_saved(
     assert message["parentId"] == started["userMessage"]["id"]
     assert "demo" in message["text"].lower()
     assert streamed_text(events) == message["text"]
-    assert len([e for e in events if e["__typename"] == "TextDelta"]) > 3
+    assert len(streamed_text(events).split()) > 3
     assert finished["usage"]["outputTokens"] > 0
 
     chat = (await client.data(CHAT, {"id": str(chat_id)}, auth["accessToken"]))["chat"]
@@ -295,7 +297,7 @@ async def test_the_length_limit_ends_with_length(client: GraphQLClient, server_u
         message_input(uuid.uuid4(), "Tell me a story", chatModelConfig={"maxOutputTokens": 3}),
     )
     assert events[-1]["finishReason"] == "LENGTH"
-    assert len([e for e in events if e["__typename"] == "TextDelta"]) == 3
+    assert len(streamed_text(events).split()) == 3
 
 
 async def test_a_provider_failure_mid_stream_saves_what_arrived(
