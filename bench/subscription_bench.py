@@ -19,8 +19,8 @@ import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from src.api.errors import ErrorCodes
+from src.api.limits import QueryLimits
 from src.api.observability import OperationNameRecorder
-from src.api.schema import QueryLimits
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.types import StreamEvent, TextDelta, to_graphql
 from src.lib.streaming import events

@@ -117,6 +117,15 @@ async def test_too_deep_too_many_aliases_and_too_many_tokens_are_refused(
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
+async def test_too_many_directives_give_one_error(client: GraphQLClient) -> None:
+    directives = "@include(if: true) " * 60
+    errors = (await client.post(f"{{ __typename {directives}}}"))["errors"]
+    limit = [e for e in errors if "more than 50 directives" in e["message"]]
+    assert len(limit) == 1 and limit[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    fine = "{ a: __typename @include(if: true) b: __typename @skip(if: false) }"
+    assert "errors" not in await client.post(fine)
+
+
 async def test_get_queries_and_form_posts_are_refused(client: GraphQLClient) -> None:
     get = await client.http.get("/graphql", params={"query": "{ __typename }"})
     assert get.status_code in {400, 405} or "GraphiQL" in get.text
