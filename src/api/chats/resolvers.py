@@ -7,7 +7,7 @@ Queries:
 Mutations:
 - createChat: a new chat; idempotent on a client-generated id.
 - updateChat: rename the caller's chat or change its visibility.
-- deleteChat: delete the caller's chat with its messages and their feedback.
+- deleteChat: delete the caller's chat with its messages and their feedback; stop its reply.
 - switchBranch: choose the message whose branch every device of the owner shows.
 """
 
@@ -84,11 +84,12 @@ class ChatMutation:
         description="Deletes the chat and all its messages; returns the deleted id."
     )
     async def delete_chat(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        """Delete the caller's chat."""
+        """Delete the caller's chat, stopping its running reply if it has one."""
         user = await info.context.require_user()
         chat_id = parse_id(id, "id")
         async with info.context.transaction() as db:
             await ChatService(db).delete(user.id, chat_id)
+        await info.context.runtime.generations.stop(chat_id)
         return strawberry.ID(str(chat_id))
 
     @strawberry.mutation(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from main import create_app
 from src.api.stream.recovery import recover_interrupted_replies
@@ -252,3 +253,22 @@ async def test_start_up_recovery_interrupts_orphaned_replies(
         message = await db.get(Message, reply_id)
     assert message is not None
     assert (message.status, message.text) == (MessageStatus.INTERRUPTED, "half a reply")
+
+
+async def test_deleting_a_chat_stops_its_running_reply(
+    client: GraphQLClient, server_url: str, app: FastAPI
+) -> None:
+    auth = await client.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG * 3)})
+        await _first_events(socket, "1", 3)
+        delete = "mutation D($id: ID!) { deleteChat(id: $id) }"
+        await client.data(delete, {"id": str(chat_id)}, token)
+        with pytest.raises(OperationError) as error:  # the saved reply is gone with its chat
+            await socket.collect("1", "chatStream")
+        assert error.value.code == "NOT_FOUND"
+    async with app.state.runtime.session_factory() as db:
+        left = await db.scalar(select(func.count()).where(Message.chat_id == chat_id))
+    assert left == 0
+    assert await app.state.runtime.broker.active_generation(chat_id) is None
