@@ -79,6 +79,7 @@ def main() -> None:
             "PORT": str(port),
             "DATA_DIR": data,
             "LOG_LEVEL": "WARNING",
+            "SIGNUPS_PER_HOUR": "1000000",
             "REDIS_URL": args.redis_url,
             "REGULAR_DAILY_MESSAGES": str(args.runs + 10),
         }

@@ -148,6 +148,7 @@ def run_chat(replies: int, delay: float) -> list[tuple[float, int]]:
             "DATA_DIR": data,
             "DEMO_TOKEN_DELAY_SECONDS": str(delay),
             "LOG_LEVEL": "WARNING",
+            "SIGNUPS_PER_HOUR": "1000000",
             "REGULAR_DAILY_MESSAGES": str(2 * replies + 10),
         }
         server = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env)

@@ -8,7 +8,8 @@ Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`):
   (`e`) and its absolute number in the log (`n`); trimmed to about `max_events` entries.
 - `chat:{id}:log`: a hash with the entry counter `n` and where the current generation's replay
   starts (`start`, `start_n`, `gen`), written when the lock is taken.
-- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests.
+- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests; a
+  process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
 
 The log keys expire `retention_seconds` after the last publish, heartbeat or finish. Publishing is
 one script call (counter, XADD, expiry). A subscriber reads one atomic snapshot (lock, replay
@@ -27,10 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from loguru import logger
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 
 from src.lib.streaming.broker import (
     Broker,
@@ -41,6 +39,7 @@ from src.lib.streaming.broker import (
     last_seq_of,
 )
 from src.lib.streaming.events import StreamEvent, decode_event, encode_event
+from src.lib.streaming.redis_stops import StopWatch
 
 BLOCK_MILLISECONDS = 10_000
 """How long one XREAD waits before it is simply issued again."""
@@ -186,6 +185,7 @@ class RedisBroker(Broker):
         self._finish = self._redis.register_script(_FINISH)
         self._publish = self._redis.register_script(_PUBLISH)
         self._request_stop = self._redis.register_script(_REQUEST_STOP)
+        self._stops = StopWatch(self._redis, f"{prefix}chat:*:stop")
 
     @property
     def connections_in_use(self) -> int:
@@ -266,27 +266,18 @@ class RedisBroker(Broker):
     async def stop_requests(self, chat_id: UUID, message_id: UUID) -> AsyncIterator[asyncio.Event]:
         """See `Broker.stop_requests`.
 
-        Subscribes to the chat's stop channel, then checks the stop flag, so a request made
-        between `start_generation` and this call is not lost.
+        Registers with the process's stop watch (already subscribed), then checks the stop
+        flag, so a request made between `start_generation` and this call is not lost.
         """
         keys = _ChatKeys(self._prefix, chat_id)
-        stopped = asyncio.Event()
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(keys.stop_channel)
+        async with self._stops.watch(str(message_id)) as stopped:
             if await self._redis.get(keys.stop_flag) == str(message_id):
                 stopped.set()
-            watcher = asyncio.create_task(_watch_stop(pubsub, str(message_id), stopped))
-            try:
-                yield stopped
-            finally:
-                watcher.cancel()
-                await asyncio.wait([watcher])
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            yield stopped
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Stop watching for stop requests and close the connection pool."""
+        await self._stops.close()
         await self._redis.aclose()
 
     @asynccontextmanager
@@ -307,14 +298,3 @@ class RedisBroker(Broker):
         )
         position, replayed = snapshot.start(after_seq)
         yield _RedisCursor(self._redis, keys.events, position, replayed, self.batch_size)
-
-
-async def _watch_stop(pubsub: PubSub, message_id: str, stopped: asyncio.Event) -> None:
-    """Set `stopped` when a stop request for `message_id` arrives on the subscribed channel."""
-    try:
-        async for message in pubsub.listen():
-            if message["data"] == message_id:
-                stopped.set()
-                return
-    except RedisError as error:
-        logger.warning("stop requests for {} are no longer watched: {}", message_id, error)

@@ -3,7 +3,7 @@
 import asyncio
 import time
 from collections.abc import Callable
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from uuid import uuid4
 
 from src.lib.streaming.factory import create_broker
@@ -96,7 +96,7 @@ async def test_cancelled_subscribers_return_their_connections(
     assert broker.connections_in_use == baseline
 
 
-async def test_closed_subscriptions_and_stop_watches_return_their_connections(
+async def test_subscriptions_return_their_connections_and_stop_watches_share_one(
     make_redis_broker: MakeRedisBroker,
 ) -> None:
     broker = make_redis_broker()
@@ -107,9 +107,12 @@ async def test_closed_subscriptions_and_stop_watches_return_their_connections(
     for _ in range(20):
         async with aclosing(broker.subscribe(chat_id, after_seq=0)) as subscription:
             assert await take_until_terminal(subscription) == events[1:]
-        async with broker.stop_requests(chat_id, uuid4()):
-            assert broker.connections_in_use == baseline + 1
     assert broker.connections_in_use == baseline
+    async with AsyncExitStack() as watches:
+        for _ in range(10):
+            await watches.enter_async_context(broker.stop_requests(uuid4(), uuid4()))
+        # One pattern subscription serves every stop watch of the process.
+        assert broker.connections_in_use == baseline + 1
 
 
 async def test_factory_chooses_redis_only_when_a_url_is_set() -> None:
