@@ -39,7 +39,9 @@ MAX_WS_FRAME_BYTES = 256 * 1024
 
 def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtime:
     """The long-lived parts: hasher, models, tools, broker and generation manager."""
-    broker = create_broker(settings.redis_url, settings.generation_lock_ttl_seconds)
+    broker = create_broker(
+        settings.redis_url, settings.generation_lock_ttl_seconds, settings.stream_log_max_events
+    )
     tools = default_registry()
     generations = GenerationManager(
         broker,

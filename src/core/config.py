@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     flush_interval_seconds: float = Field(default=1.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10, ge=0)
     generation_lock_ttl_seconds: float = Field(default=15, gt=1)
+    stream_log_max_events: int = Field(default=10_000, ge=10)
 
     @model_validator(mode="after")
     def _check_production_secret(self) -> "Settings":

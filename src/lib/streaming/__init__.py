@@ -7,5 +7,5 @@ Modules of the broker part:
   `coalesce`.
 - `memory`: `InMemoryBroker`, for one process.
 - `redis_broker`: `RedisBroker`, for many processes sharing one Redis.
-- `factory`: `create_broker(redis_url, lock_ttl)`.
+- `factory`: `create_broker(redis_url, lock_ttl, max_events)`.
 """
