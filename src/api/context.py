@@ -40,7 +40,7 @@ class Context(BaseContext):
         self.authorization = authorization
         self._user: User | None = None
         self._user_lock = asyncio.Lock()
-        self.loaders = Loaders(runtime.session_factory)
+        self.loaders = Loaders(runtime.session_factory, runtime.broker)
 
     @property
     def client(self) -> str:

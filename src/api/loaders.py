@@ -19,6 +19,7 @@ from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.session import SessionFactory
+from src.lib.streaming.broker import Broker, GenerationInfo
 
 
 def _grouped[GroupT](keys: list[tuple[uuid.UUID, GroupT]]) -> dict[GroupT, list[uuid.UUID]]:
@@ -39,16 +40,19 @@ class Loaders:
         child_ids: message id -> the ids of its direct replies, oldest first.
         rating: (message id, user id) -> that user's rating, or None.
         thread: (chat id, leaf id) -> the path root..leaf, or None when the leaf is not in the chat.
+        active_generation: chat id -> its running generation, or None (from the broker).
     """
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: SessionFactory, broker: Broker) -> None:
         self._session_factory = session_factory
+        self._broker = broker
         self.messages = DataLoader(self._pages, cache=False)
         self.last_message = DataLoader(self._last_messages, cache=False)
         self.message_count = DataLoader(self._counts, cache=False)
         self.child_ids = DataLoader(self._child_ids, cache=False)
         self.rating = DataLoader(self._ratings, cache=False)
         self.thread = DataLoader(self._threads, cache=False)
+        self.active_generation = DataLoader(self._active_generations, cache=False)
 
     async def _pages(self, keys: list[tuple[uuid.UUID, PageRequest]]) -> list[list[Message]]:
         found: dict[tuple[uuid.UUID, PageRequest], list[Message]] = {}
@@ -92,3 +96,7 @@ class Loaders:
             path if in_chat(path := paths.get(leaf_id), chat_id) else None
             for chat_id, leaf_id in keys
         ]
+
+    async def _active_generations(self, chat_ids: list[uuid.UUID]) -> list[GenerationInfo | None]:
+        found = await self._broker.active_generations(chat_ids)
+        return [found.get(chat_id) for chat_id in chat_ids]

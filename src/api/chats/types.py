@@ -108,7 +108,7 @@ class Chat(Node):
     @strawberry.field(description="The reply being generated right now, if any.")
     async def active_generation(self, info: Info) -> Generation | None:
         """The reply being generated right now, if any."""
-        active = await info.context.runtime.broker.active_generation(self.pk)
+        active = await info.context.loaders.active_generation.load(self.pk)
         if active is None:
             return None
         return Generation(

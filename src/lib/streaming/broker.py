@@ -178,6 +178,18 @@ class Broker(ABC):
             The generation holding the lock, or None.
         """
 
+    async def active_generations(self, chat_ids: list[UUID]) -> dict[UUID, GenerationInfo]:
+        """Describe the running generations of several chats at once (for lists of chats).
+
+        Args:
+            chat_ids: The chats.
+
+        Returns:
+            The running generation of each chat that has one.
+        """
+        found = await asyncio.gather(*(self.active_generation(chat) for chat in chat_ids))
+        return {chat: info for chat, info in zip(chat_ids, found, strict=True) if info}
+
     @abstractmethod
     async def publish(self, chat_id: UUID, event: StreamEvent) -> None:
         """Append an event to the chat's log and wake its subscribers (the per-token path).

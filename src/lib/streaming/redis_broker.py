@@ -228,23 +228,21 @@ class RedisBroker(Broker):
 
     async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
         """See `Broker.active_generation`; `last_seq` comes from the stream's last entry."""
-        keys = _ChatKeys(self._prefix, chat_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(keys.lock)
-            pipe.xrevrange(keys.events, count=1)
-            lock, last = await pipe.execute()
-        if lock is None:
-            return None
-        fields = json.loads(lock)
-        message_id = UUID(fields["message_id"])
-        last_event = decode_event(last[0][1]["e"]) if last else None
-        return GenerationInfo(
-            chat_id=UUID(fields["chat_id"]),
-            message_id=message_id,
-            model=fields["model"],
-            started_at=datetime.fromisoformat(fields["started_at"]),
-            last_seq=last_seq_of(last_event, message_id),
-        )
+        return (await self.active_generations([chat_id])).get(chat_id)
+
+    async def active_generations(self, chat_ids: list[UUID]) -> dict[UUID, GenerationInfo]:
+        """See `Broker.active_generations`: one round trip for all the chats."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                keys = _ChatKeys(self._prefix, chat_id)
+                pipe.get(keys.lock)
+                pipe.xrevrange(keys.events, count=1)
+            replies = await pipe.execute()
+        found: dict[UUID, GenerationInfo] = {}
+        for chat_id, lock, last in zip(chat_ids, replies[::2], replies[1::2], strict=True):
+            if lock is not None:
+                found[chat_id] = _generation_info(lock, last)
+        return found
 
     async def publish(self, chat_id: UUID, event: StreamEvent) -> None:
         """See `Broker.publish`: one script call."""
@@ -298,3 +296,17 @@ class RedisBroker(Broker):
         )
         position, replayed = snapshot.start(after_seq)
         yield _RedisCursor(self._redis, keys.events, position, replayed, self.batch_size)
+
+
+def _generation_info(lock: str, last: list[Any]) -> GenerationInfo:
+    """The generation described by a lock value and the chat's last stream entry."""
+    fields = json.loads(lock)
+    message_id = UUID(fields["message_id"])
+    last_event = decode_event(last[0][1]["e"]) if last else None
+    return GenerationInfo(
+        chat_id=UUID(fields["chat_id"]),
+        message_id=message_id,
+        model=fields["model"],
+        started_at=datetime.fromisoformat(fields["started_at"]),
+        last_seq=last_seq_of(last_event, message_id),
+    )

@@ -283,3 +283,18 @@ async def test_active_generation_reports_the_last_seq(broker: Broker) -> None:
 
     await broker.finish_generation(chat_id, generation.message_id)
     assert await broker.active_generation(chat_id) is None
+
+
+async def test_active_generations_describes_several_chats_at_once(broker: Broker) -> None:
+    running, idle, finished = uuid4(), uuid4(), uuid4()
+    await run_generation(broker, Generation(finished))
+    generation = Generation(running)
+    assert await broker.start_generation(running, generation.message_id, "gpt-test")
+    await publish_all(broker, running, [generation.started(), generation.delta("a")])
+
+    found = await broker.active_generations([running, idle, finished, running])
+
+    assert set(found) == {running}
+    assert (found[running].message_id, found[running].last_seq) == (generation.message_id, 1)
+    assert found[running] == await broker.active_generation(running)
+    await broker.finish_generation(running, generation.message_id)
