@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from src.api.chats.service import ChatService
 from src.api.messages.service import MessageService
-from src.lib.db.enums import FinishReason, MessageRole, Rating, Visibility
+from src.core.enums import FinishReason, MessageRole, Rating, Visibility
 from src.lib.db.models import Chat
 from src.lib.db.repositories.feedback import FeedbackRepository
 from tests.helpers import GraphQLClient

@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from src.api.common.pagination import PageRequest
 from src.api.messages.service import in_chat
-from src.lib.db.enums import Rating
+from src.core.enums import Rating
 from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
 from src.lib.db.repositories.message import MessageRepository

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.config import Settings
-from src.lib.db.enums import UserType
+from src.core.enums import UserType
 from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.types import utcnow
 

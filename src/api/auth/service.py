@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.config import Settings
+from src.core.enums import UserType
 from src.core.exceptions import (
     ConflictError,
     RateLimitedError,
@@ -30,7 +31,6 @@ from src.core.security import (
     hash_refresh_token,
     new_refresh_token,
 )
-from src.lib.db.enums import UserType
 from src.lib.db.models import User
 from src.lib.db.repositories.refresh_token import RefreshTokenRepository
 from src.lib.db.repositories.user import UserRepository

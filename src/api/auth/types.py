@@ -10,10 +10,8 @@ from src.api.auth.entitlements import EntitlementService
 from src.api.auth.service import Session
 from src.api.common.types import Node
 from src.api.context import Info
-from src.lib.db.enums import UserType
+from src.core.enums import UserType
 from src.lib.db.models import User as UserModel
-
-UserTypeEnum = strawberry.enum(UserType, name="UserType")
 
 
 @strawberry.type(description="What the user may still do in the current rolling 24-hour window.")
@@ -32,7 +30,7 @@ class User(Node):
 
     id: strawberry.ID
     email: str | None = strawberry.field(description="Null for guests.")
-    user_type: UserTypeEnum  # type: ignore[valid-type]
+    user_type: UserType
     created_at: datetime
 
     @classmethod

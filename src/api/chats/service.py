@@ -18,8 +18,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.enums import Visibility
 from src.core.exceptions import ConflictError, NotFoundError, ValidationError
-from src.lib.db.enums import Visibility
 from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
 from src.lib.db.repositories.chat import ChatRepository

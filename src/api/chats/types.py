@@ -16,11 +16,9 @@ from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node, parse_id
 from src.api.context import Info
 from src.api.messages.types import Message, MessageConnection
+from src.core.enums import Visibility
 from src.core.exceptions import NotFoundError
-from src.lib.db.enums import Visibility
 from src.lib.db.models import Chat as ChatModel
-
-VisibilityEnum = strawberry.enum(Visibility, name="Visibility")
 
 
 @strawberry.type
@@ -41,7 +39,7 @@ class Chat(Node):
 
     id: strawberry.ID
     title: str
-    visibility: VisibilityEnum  # type: ignore[valid-type]
+    visibility: Visibility
     created_at: datetime
     updated_at: datetime
     current_leaf_id: strawberry.ID | None = strawberry.field(
@@ -159,7 +157,7 @@ class CreateChatInput:
         "chat (idempotent).",
     )
     title: str | None = strawberry.field(default=None, description="At most 200 characters.")
-    visibility: VisibilityEnum | None = Visibility.PRIVATE  # type: ignore[valid-type]
+    visibility: Visibility | None = Visibility.PRIVATE
 
 
 @strawberry.input
@@ -167,4 +165,4 @@ class UpdateChatInput:
     """Changes to a chat; a field left out (or null) stays as it is."""
 
     title: str | None = None
-    visibility: VisibilityEnum | None = None  # type: ignore[valid-type]
+    visibility: Visibility | None = None

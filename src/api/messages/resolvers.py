@@ -12,7 +12,8 @@ import strawberry
 from src.api.common.types import parse_id
 from src.api.context import Info
 from src.api.messages.service import MessageService
-from src.api.messages.types import Message, RatingEnum
+from src.api.messages.types import Message
+from src.core.enums import Rating
 
 
 @strawberry.type
@@ -24,7 +25,7 @@ class MessageMutation:
         self,
         info: Info,
         message_id: strawberry.ID,
-        rating: RatingEnum | None = None,  # type: ignore[valid-type]
+        rating: Rating | None = None,
     ) -> Message:
         """Rate a message the caller may read (own chat, or PUBLIC)."""
         user = await info.context.require_user()

@@ -15,8 +15,8 @@ from typing import Any, TypeGuard
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.enums import MessageRole, MessageStatus, Rating
 from src.core.exceptions import NotFoundError
-from src.lib.db.enums import MessageRole, MessageStatus, Rating
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.feedback import FeedbackRepository
 from src.lib.db.repositories.message import MessageRepository

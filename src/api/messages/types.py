@@ -14,13 +14,8 @@ from strawberry.scalars import JSON
 from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node
 from src.api.context import Info
-from src.lib.db.enums import FinishReason, MessageRole, MessageStatus, Rating
+from src.core.enums import FinishReason, MessageRole, MessageStatus, Rating
 from src.lib.db.models import Message as MessageModel
-
-MessageRoleEnum = strawberry.enum(MessageRole, name="MessageRole")
-MessageStatusEnum = strawberry.enum(MessageStatus, name="MessageStatus")
-FinishReasonEnum = strawberry.enum(FinishReason, name="FinishReason")
-RatingEnum = strawberry.enum(Rating, name="Rating")
 
 
 @strawberry.type
@@ -110,12 +105,12 @@ class Message(Node):
     id: strawberry.ID
     chat_id: strawberry.ID
     parent_id: strawberry.ID | None
-    role: MessageRoleEnum  # type: ignore[valid-type]
+    role: MessageRole
     parts: list[MessagePart]
     text: str = strawberry.field(description="All text parts joined.")
-    status: MessageStatusEnum  # type: ignore[valid-type]
+    status: MessageStatus
     model: strawberry.ID | None
-    finish_reason: FinishReasonEnum | None  # type: ignore[valid-type]
+    finish_reason: FinishReason | None
     usage: TokenUsage | None
     created_at: datetime
     pk: strawberry.Private[uuid.UUID]
@@ -146,7 +141,7 @@ class Message(Node):
         return [strawberry.ID(str(child)) for child in children]
 
     @strawberry.field(description="The current user's feedback on this message.")
-    async def rating(self, info: Info) -> RatingEnum | None:  # type: ignore[valid-type]
+    async def rating(self, info: Info) -> Rating | None:
         """The caller's rating."""
         user = await info.context.require_user()
         rating: Rating | None = await info.context.loaders.rating.load((self.pk, user.id))

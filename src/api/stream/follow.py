@@ -8,7 +8,7 @@ Operations:
 import uuid
 from collections.abc import AsyncIterator
 
-from src.lib.db.enums import MessageStatus
+from src.core.enums import MessageStatus
 from src.lib.db.models import Message
 from src.lib.db.session import SessionFactory
 from src.lib.streaming.broker import Broker

@@ -18,8 +18,8 @@ from src.api.chats.service import DEFAULT_TITLE, ChatService
 from src.api.messages.service import MessageService
 from src.api.runtime import Runtime
 from src.api.stream.inputs import StreamRequest
+from src.core.enums import MessageRole, MessageStatus
 from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, ValidationError
-from src.lib.db.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository

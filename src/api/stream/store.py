@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from src.lib.db.enums import FinishReason, MessageStatus
+from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.session import SessionFactory

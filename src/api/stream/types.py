@@ -12,9 +12,9 @@ import strawberry
 
 from src.api.common.types import JSON
 from src.api.context import Info
-from src.api.messages.types import FinishReasonEnum, Message, TokenUsage
+from src.api.messages.types import Message, TokenUsage
+from src.core.enums import FinishReason
 from src.core.exceptions import NotFoundError
-from src.lib.db.enums import FinishReason
 from src.lib.db.models import Message as MessageModel
 from src.lib.streaming import events
 
@@ -81,7 +81,7 @@ class StreamFinished:
     """The last event of a generation that ended normally, was stopped, or hit a limit."""
 
     seq: int
-    finish_reason: FinishReasonEnum  # type: ignore[valid-type]
+    finish_reason: FinishReason
     usage: TokenUsage | None
     message_id: strawberry.Private[uuid.UUID]
 

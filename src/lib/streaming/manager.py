@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from src.lib.db.enums import FinishReason, MessageStatus
+from src.core.enums import FinishReason, MessageStatus
 from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolRegistry

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from src.lib.db.enums import Rating, Visibility
+from src.core.enums import Rating, Visibility
 from tests.api.chats.operations import (
     CHAT,
     CHATS,

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from src.lib.db.enums import Rating
+from src.core.enums import Rating
 from src.lib.db.models import Chat, Message, MessageFeedback
 from tests.api.chats.operations import (
     CHAT,

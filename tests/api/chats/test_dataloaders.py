@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from src.lib.db.enums import MessageRole, Rating
+from src.core.enums import MessageRole, Rating
 from tests.factories import Person, add_conversation, add_message, create_chat, rate, sign_up
 from tests.helpers import GraphQLClient
 

@@ -3,7 +3,7 @@
 import pytest
 from fastapi import FastAPI
 
-from src.lib.db.enums import Visibility
+from src.core.enums import Visibility
 from tests.api.chats.operations import CHATS
 from tests.factories import add_message, create_chat, sign_up
 from tests.helpers import GraphQLClient

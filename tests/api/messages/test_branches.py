@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import FastAPI
 
-from src.lib.db.enums import MessageRole
+from src.core.enums import MessageRole
 from tests.api.chats.operations import CHATS, SWITCH_BRANCH, THREAD
 from tests.factories import add_message, create_chat, sign_up
 from tests.helpers import GraphQLClient

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import FastAPI
 
-from src.lib.db.enums import MessageRole, Visibility
+from src.core.enums import MessageRole, Visibility
 from tests.api.chats.operations import RATE_MESSAGE
 from tests.factories import add_message, create_chat, sign_up
 from tests.helpers import GraphQLClient

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from main import create_app
 from src.api.stream.recovery import recover_interrupted_replies
-from src.lib.db.enums import MessageRole, MessageStatus
+from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
 from tests.api.stream.operations import (
     CHAT,

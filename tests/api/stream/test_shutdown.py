@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from main import create_app
-from src.lib.db.enums import FinishReason, MessageStatus
+from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.models import Message
 from tests.api.stream.operations import CHAT_STREAM, message_input
 from tests.conftest import make_settings, serve

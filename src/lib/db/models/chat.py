@@ -5,8 +5,8 @@ import uuid
 from sqlalchemy import Enum, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from src.core.enums import Visibility
 from src.lib.db.base import Base, IdMixin, TimestampMixin
-from src.lib.db.enums import Visibility
 
 TITLE_MAX_LENGTH = 200
 

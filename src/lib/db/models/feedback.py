@@ -5,8 +5,8 @@ import uuid
 from sqlalchemy import Enum, ForeignKey, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from src.core.enums import Rating
 from src.lib.db.base import Base, IdMixin, TimestampMixin
-from src.lib.db.enums import Rating
 
 
 class MessageFeedback(IdMixin, TimestampMixin, Base):

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from src.core.enums import FinishReason, MessageRole, MessageStatus
 from src.lib.db.base import Base, IdMixin, TimestampMixin
-from src.lib.db.enums import FinishReason, MessageRole, MessageStatus
 from src.lib.db.types import JSONDocument
 
 

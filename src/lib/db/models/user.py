@@ -3,8 +3,8 @@
 from sqlalchemy import Boolean, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from src.core.enums import UserType
 from src.lib.db.base import Base, IdMixin, TimestampMixin
-from src.lib.db.enums import UserType
 
 
 class User(IdMixin, TimestampMixin, Base):

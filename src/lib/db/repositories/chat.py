@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import Visibility
+from src.core.enums import Visibility
 from src.lib.db.models import Chat, Message
 
 

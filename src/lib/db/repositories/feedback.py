@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import Rating
+from src.core.enums import Rating
 from src.lib.db.models import MessageFeedback
 from src.lib.db.repositories.chat import dialect_insert
 from src.lib.db.types import utcnow

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import MessageRole, MessageStatus
+from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.chat import readable_by
 from src.lib.parts import text_of

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import FinishReason, MessageStatus
+from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.models import Chat, Message
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.lib.db.enums import UserType
+from src.core.enums import UserType
 from src.lib.db.models import User
 
 

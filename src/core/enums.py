@@ -1,4 +1,4 @@
-"""Enumerations stored in the database (as strings, portable across SQLite and PostgreSQL)."""
+"""Domain enumerations, stored as strings (portable across SQLite and PostgreSQL)."""
 
 from enum import StrEnum
 
