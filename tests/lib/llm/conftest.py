@@ -8,7 +8,7 @@ import pytest
 from src.lib.llm.openai_compat import OpenAICompatProvider
 from src.lib.llm.tools.registry import ToolContext
 from tests.lib.llm.chat_server import ChatServer
-from tests.lib.llm.helpers import SearchRecorder
+from tests.lib.llm.helpers import Hit, SearchRecorder
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ async def openai_provider(chat_server: ChatServer) -> AsyncIterator[OpenAICompat
 
 @pytest.fixture
 def search() -> SearchRecorder:
-    return SearchRecorder([{"chat_id": "c1", "text": "pizza dough recipe"}])
+    return SearchRecorder([Hit("pizza dough recipe " + "x" * 600)])
 
 
 @pytest.fixture

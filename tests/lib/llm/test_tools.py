@@ -16,7 +16,7 @@ from src.lib.llm.tools import (
     default_registry,
 )
 from src.lib.llm.tools.calculator import evaluate
-from tests.lib.llm.helpers import SearchRecorder
+from tests.lib.llm.helpers import Hit, SearchRecorder
 
 
 @pytest.mark.parametrize(
@@ -117,12 +117,23 @@ async def test_search_chats_asks_only_the_callback(
 ) -> None:
     result = await SearchChatsTool().run({"query": " pizza ", "limit": 3}, context)
 
+    (hit,) = search.hits
     assert search.calls == [("pizza", 3)]
-    assert result == {"results": [{"chat_id": "c1", "text": "pizza dough recipe"}]}
+    assert result == {
+        "results": [
+            {
+                "chatId": str(hit.chat_id),
+                "messageId": str(hit.id),
+                "role": "USER",
+                "text": hit.text[:500],
+                "createdAt": hit.created_at.isoformat(),
+            }
+        ]
+    }
 
 
 async def test_search_chats_defaults_and_trims_to_the_limit(context: ToolContext) -> None:
-    search = SearchRecorder([{"n": n} for n in range(10)])
+    search = SearchRecorder([Hit(f"x{n}") for n in range(10)])
     own = ToolContext(user_id=context.user_id, search_messages=search)
 
     result = await SearchChatsTool().run({"query": "x"}, own)

@@ -3,7 +3,7 @@
 Offers:
 - Tool, ToolContext, ToolError, ToolRegistry, UnknownToolError (from `registry`).
 - CalculatorTool, CurrentTimeTool, SearchChatsTool: the built-in tools.
-- default_registry: a registry holding the built-in tools (from `registry`).
+- default_registry: a new registry holding the built-in tools.
 """
 
 from src.lib.llm.tools.calculator import CalculatorTool
@@ -14,7 +14,6 @@ from src.lib.llm.tools.registry import (
     ToolError,
     ToolRegistry,
     UnknownToolError,
-    default_registry,
 )
 from src.lib.llm.tools.search_chats import SearchChatsTool
 
@@ -29,3 +28,11 @@ __all__ = [
     "UnknownToolError",
     "default_registry",
 ]
+
+
+def default_registry() -> ToolRegistry:
+    """A new registry with the built-in tools: current_time, calculator, search_chats."""
+    registry = ToolRegistry()
+    for tool in (CurrentTimeTool(), CalculatorTool(), SearchChatsTool()):
+        registry.register(tool)
+    return registry

@@ -7,16 +7,42 @@ Offers:
 - UnknownToolError: a tool name that is not registered.
 - ToolRegistry: the tools by name, and their specs for a provider.
 - argument: reads one typed argument of a call, or raises ToolError.
-- default_registry: a registry holding the built-in tools.
+- SearchHit: what a search over the user's messages gives a tool.
 """
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
+from src.core.enums import MessageRole
 from src.lib.llm.types import ToolSpec
+
+
+class SearchHit(Protocol):
+    """One of the user's messages found by `ToolContext.search_messages`."""
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The message's id."""
+
+    @property
+    def chat_id(self) -> uuid.UUID:
+        """Its chat's id."""
+
+    @property
+    def role(self) -> MessageRole:
+        """Who wrote it."""
+
+    @property
+    def text(self) -> str:
+        """Its text."""
+
+    @property
+    def created_at(self) -> datetime:
+        """When it was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +56,7 @@ class ToolContext:
     """
 
     user_id: uuid.UUID
-    search_messages: Callable[[str, int], Awaitable[list[dict[str, Any]]]]
+    search_messages: Callable[[str, int], Awaitable[Sequence[SearchHit]]]
 
 
 class ToolError(Exception):
@@ -150,16 +176,3 @@ class ToolRegistry:
     def all(self) -> list[Tool]:
         """Every registered tool."""
         return list(self._tools.values())
-
-
-def default_registry() -> ToolRegistry:
-    """A new registry with the built-in tools: current_time, calculator, search_chats."""
-    # Imported here: the built-in tools' modules import this one.
-    from src.lib.llm.tools.calculator import CalculatorTool
-    from src.lib.llm.tools.current_time import CurrentTimeTool
-    from src.lib.llm.tools.search_chats import SearchChatsTool
-
-    registry = ToolRegistry()
-    for tool in (CurrentTimeTool(), CalculatorTool(), SearchChatsTool()):
-        registry.register(tool)
-    return registry

@@ -9,11 +9,12 @@ whose reply is being generated.
 
 from typing import Any
 
-from src.lib.llm.tools.registry import Tool, ToolContext, ToolError, argument
+from src.lib.llm.tools.registry import SearchHit, Tool, ToolContext, ToolError, argument
 
 MAX_QUERY_CHARS = 200
 MAX_LIMIT = 20
 DEFAULT_LIMIT = 5
+MAX_RESULT_CHARS = 500
 
 PARAMETERS: dict[str, Any] = {
     "type": "object",
@@ -56,5 +57,15 @@ class SearchChatsTool(Tool):
             raise ToolError(f"The query must have 1 to {MAX_QUERY_CHARS} characters")
         if not 1 <= limit <= MAX_LIMIT:
             raise ToolError(f"The limit must be between 1 and {MAX_LIMIT}")
-        results = await context.search_messages(query, limit)
-        return {"results": results[:limit]}
+        hits = await context.search_messages(query, limit)
+        return {"results": [_result(hit) for hit in hits[:limit]]}
+
+
+def _result(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "chatId": str(hit.chat_id),
+        "messageId": str(hit.id),
+        "role": hit.role.value,
+        "text": hit.text[:MAX_RESULT_CHARS],
+        "createdAt": hit.created_at.isoformat(),
+    }
