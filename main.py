@@ -21,15 +21,14 @@ from src.api.observability import RequestLogMiddleware
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
-from src.api.stream.recovery import recover_interrupted_replies
-from src.api.stream.store import DatabaseReplyStore
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
 from src.lib.db.migrate import upgrade_to_head
+from src.lib.db.reply_store import DatabaseReplyStore
 from src.lib.db.session import SessionFactory, create_engine, create_session_factory
 from src.lib.llm.catalog import ModelCatalog
-from src.lib.llm.tools.registry import default_registry
+from src.lib.llm.tools import default_registry
 from src.lib.ratelimit import create_rate_limiter
 from src.lib.streaming.factory import create_broker
 from src.lib.streaming.manager import GenerationManager
@@ -85,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "redis" if settings.redis_url else "in-memory",
         )
         try:
-            await recover_interrupted_replies(runtime.session_factory, runtime.broker)
+            await runtime.generations.recover_orphans()
         except Exception:  # a database that is down must not stop the start
             logger.exception("recovery of interrupted replies failed")
         try:

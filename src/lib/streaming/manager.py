@@ -5,6 +5,8 @@ Operations:
 - launch: publish StreamStarted and start the agent loop in a task.
 - stop: ask the chat's running generation to stop, wherever it runs (through the broker).
 - shutdown: give local generations a grace period, then stop the rest (saved INTERRUPTED).
+- recover_orphans: at start-up, mark INTERRUPTED the STREAMING replies that no live
+  generation writes (left by a crash; with several processes, only those whose lock expired).
 
 A generation publishes every event on the chat's channel, flushes the partial reply to the
 store every `flush_interval` seconds (which also renews its lock), and ends by saving the
@@ -14,6 +16,7 @@ terminal event, so a subscriber that sees StreamFinished can read the final mess
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -23,7 +26,7 @@ from loguru import logger
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
 from src.lib.llm.provider import Provider, ProviderError
-from src.lib.llm.tools.registry import ToolContext, ToolRegistry
+from src.lib.llm.tools.registry import SearchHit, ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.events import (
@@ -55,9 +58,15 @@ class ReplyStore(Protocol):
     ) -> None:
         """Save the reply as it ended."""
 
+    async def streaming(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(message id, chat id) of every reply still marked STREAMING."""
+
+    async def interrupt(self, message_ids: list[uuid.UUID]) -> None:
+        """Mark STREAMING replies INTERRUPTED, keeping their text."""
+
     async def search_messages(
         self, user_id: uuid.UUID, query: str, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> Sequence[SearchHit]:
         """The user's own messages matching a query (for the search_chats tool)."""
 
 
@@ -157,6 +166,26 @@ class GenerationManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def recover_orphans(self) -> int:
+        """Mark INTERRUPTED the STREAMING replies no live generation writes; returns how many.
+
+        A reply is an orphan when its chat's lock is gone or held by another reply: a starting
+        process never interrupts another process's live reply.
+        """
+        streaming = await self.store.streaming()
+        if not streaming:
+            return 0
+        active = await self.broker.active_generations(list({chat for _, chat in streaming}))
+        orphans = [
+            message_id
+            for message_id, chat_id in streaming
+            if (generation := active.get(chat_id)) is None or generation.message_id != message_id
+        ]
+        if orphans:
+            await self.store.interrupt(orphans)
+            logger.warning("recovered {} replies left streaming", len(orphans))
+        return len(orphans)
 
     async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
         outcome = _CANCELLED

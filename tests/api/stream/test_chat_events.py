@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from main import create_app
-from src.api.stream.recovery import recover_interrupted_replies
 from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
 from tests.api.stream.operations import (
@@ -245,9 +244,7 @@ async def test_start_up_recovery_interrupts_orphaned_replies(
                 text="half a reply",
             )
         )
-    recovered = await recover_interrupted_replies(
-        app.state.runtime.session_factory, app.state.runtime.broker
-    )
+    recovered = await app.state.runtime.generations.recover_orphans()
     assert recovered == 1
     async with app.state.runtime.session_factory() as db:
         message = await db.get(Message, reply_id)

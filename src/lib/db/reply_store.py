@@ -1,16 +1,24 @@
-"""The database behind the generation manager: partial and final saves, the search tool."""
+"""The database behind the generation manager: each write a short transaction of its own.
+
+Operations:
+- save_progress / save_final: the partial and the final saves of a reply.
+- streaming / interrupt: the replies still STREAMING; marking some INTERRUPTED.
+- search_messages: a user's own messages containing a text (for the search_chats tool).
+"""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from src.core.enums import FinishReason, MessageStatus
+from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.session import SessionFactory
 
 
 class DatabaseReplyStore:
-    """Saves replies, each write in a short transaction of its own."""
+    """Saves replies through the repositories."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
@@ -32,19 +40,19 @@ class DatabaseReplyStore:
         async with self.session_factory.begin() as db:
             await ReplyRepository.save(db, message_id, parts, status, finish_reason, usage)
 
+    async def streaming(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(message id, chat id) of every reply still marked STREAMING."""
+        async with self.session_factory() as db:
+            return await ReplyRepository.streaming(db)
+
+    async def interrupt(self, message_ids: list[uuid.UUID]) -> None:
+        """Mark STREAMING replies INTERRUPTED, keeping their text."""
+        async with self.session_factory.begin() as db:
+            await ReplyRepository.interrupt(db, message_ids)
+
     async def search_messages(
         self, user_id: uuid.UUID, query: str, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> Sequence[Message]:
         """The user's own messages whose text contains the query, newest first."""
         async with self.session_factory() as db:
-            messages = await MessageRepository.search_own(db, user_id, query, limit)
-        return [
-            {
-                "chatId": str(m.chat_id),
-                "messageId": str(m.id),
-                "role": m.role.value,
-                "text": m.text[:500],
-                "createdAt": m.created_at.isoformat(),
-            }
-            for m in messages
-        ]
+            return await MessageRepository.search_own(db, user_id, query, limit)
