@@ -13,11 +13,10 @@ from collections import defaultdict
 from strawberry.dataloader import DataLoader
 
 from src.api.common.pagination import PageRequest
-from src.api.messages.service import in_chat
 from src.core.enums import Rating
 from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.repositories.message import MessageRepository, in_chat
 from src.lib.db.session import SessionFactory
 from src.lib.streaming.broker import Broker, GenerationInfo
 
@@ -34,6 +33,8 @@ class Loaders:
     """The request's DataLoaders.
 
     Attributes:
+        message: message id -> that message, or None (no access check: for ids the caller
+            was given, such as a stream's events).
         messages: (chat id, page request) -> the rows of that page (`request.fetch` at most).
         last_message: chat id -> its newest message, or None.
         message_count: chat id -> how many messages it holds.
@@ -46,6 +47,7 @@ class Loaders:
     def __init__(self, session_factory: SessionFactory, broker: Broker) -> None:
         self._session_factory = session_factory
         self._broker = broker
+        self.message = DataLoader(self._messages, cache=False)
         self.messages = DataLoader(self._pages, cache=False)
         self.last_message = DataLoader(self._last_messages, cache=False)
         self.message_count = DataLoader(self._counts, cache=False)
@@ -53,6 +55,11 @@ class Loaders:
         self.rating = DataLoader(self._ratings, cache=False)
         self.thread = DataLoader(self._threads, cache=False)
         self.active_generation = DataLoader(self._active_generations, cache=False)
+
+    async def _messages(self, message_ids: list[uuid.UUID]) -> list[Message | None]:
+        async with self._session_factory() as db:
+            found = await MessageRepository.get_many(db, message_ids)
+        return [found.get(message_id) for message_id in message_ids]
 
     async def _pages(self, keys: list[tuple[uuid.UUID, PageRequest]]) -> list[list[Message]]:
         found: dict[tuple[uuid.UUID, PageRequest], list[Message]] = {}

@@ -19,7 +19,6 @@ import strawberry
 from src.api.common.types import parse_id
 from src.api.context import Info
 from src.api.stream.catalog_types import ChatModel, Tool
-from src.api.stream.follow import follow_reply
 from src.api.stream.inputs import ChatStreamInput, stream_request
 from src.api.stream.service import StreamService
 from src.api.stream.types import StreamEvent, to_graphql
@@ -72,15 +71,9 @@ class StreamSubscription:
     ) -> AsyncGenerator[StreamEvent, None]:
         """Start a reply and follow it to its end."""
         user = await info.context.require_fresh_user()
-        runtime = info.context.runtime
-        reply = await StreamService(runtime).start(user, stream_request(input))
-        async for event in follow_reply(
-            runtime.broker,
-            runtime.session_factory,
-            reply.chat_id,
-            reply.message_id,
-            reply.user_message_id,
-        ):
+        service = StreamService(info.context.runtime)
+        reply = await service.start(user, stream_request(input))
+        async for event in service.follow(reply):
             yield to_graphql(event)
 
     @strawberry.subscription(

@@ -1,26 +1,30 @@
-"""Starting a reply: every check and write that comes before the generation runs.
+"""Starting a reply and following it to its end.
 
 Operations:
-- StreamService.start: check the model, tools, chat, parent and daily allowance; create the
-  chat when it is new; save the user message and a STREAMING assistant message; hand the
-  generation to the manager. The same client message id twice creates nothing new: the
-  caller follows the reply already started for it.
+- StreamService.start: check the request, model, tools, chat, parent and daily allowance;
+  create the chat when it is new; save the user message and a STREAMING assistant message;
+  hand the generation to the manager. The same client message id twice creates nothing new:
+  the caller follows the reply already started for it.
+- StreamService.follow: the events of a started reply, live from the broker while it runs,
+  else replayed from the database (StreamStarted and its terminal event).
 """
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.auth.entitlements import EntitlementService
-from src.api.chats.service import DEFAULT_TITLE, ChatService
-from src.api.messages.service import MessageService
+from src.api.auth.entitlements import entitlements_of
+from src.api.chats.service import DEFAULT_TITLE, create_chat
+from src.api.messages.service import add_message, thread
 from src.api.runtime import Runtime
-from src.api.stream.inputs import StreamRequest
+from src.api.stream.requests import StreamRequest, check_request
 from src.core.enums import MessageRole, MessageStatus
 from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, ValidationError
 from src.lib.db.models import Chat, Message, User
+from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.repositories.usage import UsageRepository
@@ -31,10 +35,18 @@ from src.lib.llm.provider import Provider
 from src.lib.llm.tools.registry import UnknownToolError
 from src.lib.llm.types import GenerationOptions, ModelInfo
 from src.lib.parts import text_of
+from src.lib.streaming.events import (
+    StreamEvent,
+    StreamFailed,
+    StreamFinished,
+    StreamStarted,
+    is_terminal,
+)
 from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
 
 TITLE_LENGTH = 80
 BUSY = "A reply is already being generated in this chat."
+SAVED_FAILURE = ("PROVIDER_ERROR", "The reply could not be completed.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +56,10 @@ class StartedReply:
     chat_id: uuid.UUID
     message_id: uuid.UUID
     user_message_id: uuid.UUID | None
+
+
+def _message_of(event: StreamEvent) -> uuid.UUID:
+    return event.assistant_message_id if isinstance(event, StreamStarted) else event.message_id
 
 
 def _title_from(parts: list[dict[str, object]] | None) -> str:
@@ -66,6 +82,7 @@ class StreamService:
             ConflictError: The chat is busy, or the message id is someone else's.
             RateLimitedError: The daily message allowance is spent.
         """
+        request = check_request(request)
         provider, model = self._model(request)
         async with self.runtime.session_factory.begin() as db:
             chat = await self._chat(db, user, request.chat_id)
@@ -95,6 +112,35 @@ class StreamService:
         await self.runtime.generations.launch(generation)
         return started
 
+    async def follow(self, reply: StartedReply) -> AsyncIterator[StreamEvent]:
+        """Every event of a started reply, from seq 0 to its terminal event."""
+        broker = self.runtime.broker
+        active = await broker.active_generation(reply.chat_id)
+        if active is not None and active.message_id == reply.message_id:
+            async for event in broker.subscribe(reply.chat_id, after_seq=-1):
+                if _message_of(event) != reply.message_id:
+                    break  # a later generation: ours has ended and is saved
+                yield event
+                if is_terminal(event):
+                    return
+        async for event in self._replay_saved(reply):
+            yield event
+
+    async def _replay_saved(self, reply: StartedReply) -> AsyncIterator[StreamEvent]:
+        """StreamStarted and StreamFinished (or StreamFailed) of a reply already saved."""
+        async with self.runtime.session_factory() as db:
+            message = await MessageRepository.get(db, reply.message_id)
+        if message is None:
+            return
+        yield StreamStarted(
+            0, message.chat_id, message.id, reply.user_message_id, message.model or ""
+        )
+        if message.status == MessageStatus.FAILED:
+            yield StreamFailed(1, message.id, *SAVED_FAILURE)
+        else:
+            finish = message.finish_reason.value if message.finish_reason else "CANCELLED"
+            yield StreamFinished(1, message.id, finish, message.usage)
+
     def _model(self, request: StreamRequest) -> tuple[Provider, ModelInfo]:
         config, field = request.config, "input.chatModelConfig"
         try:
@@ -109,7 +155,7 @@ class StreamService:
 
     @staticmethod
     async def _chat(db: AsyncSession, user: User, chat_id: uuid.UUID) -> Chat | None:
-        chat = await db.get(Chat, chat_id)
+        chat = await ChatRepository.get(db, chat_id)
         if chat is not None and chat.user_id != user.id:
             raise NotFoundError()
         return chat
@@ -118,7 +164,7 @@ class StreamService:
     async def _repeated(
         db: AsyncSession, chat: Chat | None, message_id: uuid.UUID
     ) -> StartedReply | None:
-        message = await db.get(Message, message_id)
+        message = await MessageRepository.get(db, message_id)
         if message is None:
             return None
         if chat is None or message.chat_id != chat.id or message.role != MessageRole.USER:
@@ -129,9 +175,7 @@ class StreamService:
         return StartedReply(chat.id, reply.id, message.id)
 
     async def _check_allowance(self, db: AsyncSession, user: User) -> None:
-        allowance = await EntitlementService(db, self.runtime.settings).for_user(
-            user.id, user.user_type
-        )
+        allowance = await entitlements_of(db, self.runtime.settings, user.id, user.user_type)
         if allowance.messages_remaining <= 0:
             raise RateLimitedError(
                 "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
@@ -179,15 +223,15 @@ class StreamService:
         model: ModelInfo,
     ) -> tuple[StartedReply, GenerationRequest]:
         if chat is None:
-            chat = await ChatService(db).create(
-                user.id, title=_title_from(request.parts), chat_id=request.chat_id
+            chat = await create_chat(
+                db, user.id, title=_title_from(request.parts), chat_id=request.chat_id
             )
         elif chat.current_leaf_id is None and chat.title == DEFAULT_TITLE and request.parts:
             chat.title = _title_from(request.parts)
-        messages = MessageService(db)
         user_message = None
         if request.parts is not None:
-            user_message = await messages.add_message(
+            user_message = await add_message(
+                db,
                 chat,
                 MessageRole.USER,
                 request.parts,
@@ -197,7 +241,8 @@ class StreamService:
             await UsageRepository.record_message(db, user.id)
         asked = user_message or parent
         assert asked is not None  # a regeneration always has its parent
-        await messages.add_message(
+        await add_message(
+            db,
             chat,
             MessageRole.ASSISTANT,
             [],
@@ -206,7 +251,7 @@ class StreamService:
             model=model.id,
             message_id=reply_id,
         )
-        thread = await messages.thread(chat.id, asked.id)
+        path = await thread(db, chat.id, asked.id)
         config, settings = request.config, self.runtime.settings
         generation = GenerationRequest(
             chat_id=chat.id,
@@ -217,7 +262,7 @@ class StreamService:
             provider=provider,
             history=build_history(
                 config.system_prompt or settings.system_prompt,
-                [(m.role.value, m.parts) for m in thread],
+                [(m.role.value, m.parts) for m in path],
                 settings.history_budget_chars,
             ),
             tool_names=config.tools,

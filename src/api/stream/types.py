@@ -15,13 +15,11 @@ from src.api.context import Info
 from src.api.messages.types import Message, TokenUsage
 from src.core.enums import FinishReason
 from src.core.exceptions import NotFoundError
-from src.lib.db.models import Message as MessageModel
 from src.lib.streaming import events
 
 
 async def _load_message(info: Info, message_id: uuid.UUID) -> Message | None:
-    async with info.context.runtime.session_factory() as db:
-        message = await db.get(MessageModel, message_id)
+    message = await info.context.loaders.message.load(message_id)
     return Message.from_model(message) if message else None
 
 

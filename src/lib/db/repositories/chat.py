@@ -69,6 +69,11 @@ class ChatRepository:
         return (await db.execute(select(Chat).where(Chat.id == chat_id))).scalar_one()
 
     @staticmethod
+    async def get(db: AsyncSession, chat_id: uuid.UUID) -> Chat | None:
+        """The chat of that id, if any (no access check)."""
+        return await db.get(Chat, chat_id)
+
+    @staticmethod
     async def get_readable(db: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID) -> Chat | None:
         """The chat, when the user may read it (owner, or PUBLIC); else None."""
         result = await db.execute(select(Chat).where(Chat.id == chat_id, readable_by(user_id)))

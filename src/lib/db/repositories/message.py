@@ -7,7 +7,7 @@ root) take many keys and answer with one statement, whatever the number of keys.
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,11 @@ from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.chat import readable_by
 from src.lib.parts import text_of
+
+
+def in_chat(path: list[Message] | None, chat_id: uuid.UUID) -> TypeGuard[list[Message]]:
+    """Whether a path from `MessageRepository.paths` exists and ends in that chat."""
+    return bool(path and path[-1].chat_id == chat_id)
 
 
 class MessageRepository:
@@ -47,6 +52,17 @@ class MessageRepository:
         db.add(message)
         await db.flush()
         return message
+
+    @staticmethod
+    async def get(db: AsyncSession, message_id: uuid.UUID) -> Message | None:
+        """The message of that id, if any (no access check)."""
+        return await db.get(Message, message_id)
+
+    @staticmethod
+    async def get_many(db: AsyncSession, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, Message]:
+        """The messages of those ids that exist, by id (no access check)."""
+        result = await db.execute(select(Message).where(Message.id.in_(message_ids)))
+        return {message.id: message for message in result.scalars()}
 
     @staticmethod
     async def get_in_chat(
