@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from src.api.chats.service import ChatService
-from src.api.messages.service import MessageService
+from src.api.messages.service import add_message as add_message_in
 from src.core.enums import FinishReason, MessageRole, Rating, Visibility
-from src.lib.db.models import Chat
+from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.feedback import FeedbackRepository
 from tests.helpers import GraphQLClient
 
@@ -35,8 +35,8 @@ async def create_chat(
     visibility: Visibility = Visibility.PRIVATE,
 ) -> str:
     """A new chat of `owner`; returns its id."""
-    async with app.state.runtime.session_factory.begin() as db:
-        chat = await ChatService(db).create(uuid.UUID(owner.id), title, visibility)
+    service = ChatService(app.state.runtime.session_factory)
+    chat = await service.create(uuid.UUID(owner.id), title, visibility)
     return str(chat.id)
 
 
@@ -54,9 +54,10 @@ async def add_message(
     Without `parts`, the message is one text part holding `text`.
     """
     async with app.state.runtime.session_factory.begin() as db:
-        chat = await db.get(Chat, uuid.UUID(chat_id))
+        chat = await ChatRepository.get(db, uuid.UUID(chat_id))
         assert chat is not None
-        message = await MessageService(db).add_message(
+        message = await add_message_in(
+            db,
             chat,
             role,
             parts if parts is not None else [{"type": "text", "text": text}],

@@ -1,24 +1,24 @@
 """Per-request context: the application's runtime, the caller, database sessions, DataLoaders.
 
 Over HTTP one context serves one request; over WebSocket one context serves every operation
-of the socket (Strawberry builds it once per connection), so nothing here may hold a database
-session: each unit of work opens its own.
+of the socket (Strawberry builds it once per connection), so nothing here holds a database
+session: each service call is a unit of work of its own.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from src.api.auth.service import AuthService
 from src.api.loaders import Loaders
 from src.api.runtime import Runtime
 from src.core.exceptions import UnauthenticatedError
 from src.lib.db.models import User
+
+Authenticator = Callable[[str], Awaitable[User]]
+"""Access token -> its active user; raises UnauthenticatedError (`AuthService.authenticate`)."""
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -34,10 +34,13 @@ def bearer_token(authorization: str | None) -> str | None:
 class Context(BaseContext):
     """What every resolver can reach through `info.context`."""
 
-    def __init__(self, runtime: Runtime, authorization: str | None) -> None:
+    def __init__(
+        self, runtime: Runtime, authorization: str | None, authenticate: Authenticator
+    ) -> None:
         super().__init__()
         self.runtime = runtime
         self.authorization = authorization
+        self.authenticate = authenticate
         self._user: User | None = None
         self._user_lock = asyncio.Lock()
         self.loaders = Loaders(runtime.session_factory, runtime.broker)
@@ -47,18 +50,6 @@ class Context(BaseContext):
         """The caller's address, for per-client limits (set by a trusted proxy, if any)."""
         connection = self.request
         return connection.client.host if connection and connection.client else "unknown"
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed when the block ends, rolled back on error."""
-        async with self.runtime.session_factory.begin() as db:
-            yield db
-
-    def auth_service(self, db: AsyncSession) -> AuthService:
-        """The account service bound to a session."""
-        return AuthService(
-            db, self.runtime.settings, self.runtime.hasher, self.runtime.limiter, self.client
-        )
 
     async def current_user(self) -> User | None:
         """The signed-in user, or None without a token.
@@ -71,8 +62,7 @@ class Context(BaseContext):
             return None
         async with self._user_lock:
             if self._user is None:
-                async with self.transaction() as db:
-                    self._user = await self.auth_service(db).authenticate(token)
+                self._user = await self.authenticate(token)
         return self._user
 
     async def require_user(self) -> User:

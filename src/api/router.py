@@ -14,6 +14,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
+from src.api.auth.service import AuthService
 from src.api.context import Context
 from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
@@ -50,8 +51,10 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
     """The router for `/graphql`, bound to the application's runtime."""
     settings = runtime.settings
 
+    authenticate = AuthService(runtime).authenticate
+
     async def get_context(connection: HTTPConnection) -> Context:
-        return Context(runtime, connection.headers.get("authorization"))
+        return Context(runtime, connection.headers.get("authorization"), authenticate)
 
     return ChatRouter(
         schema,

@@ -21,11 +21,11 @@ from src.api.auth.resolvers import AuthMutation, AuthQuery
 from src.api.auth.types import User
 from src.api.chats.resolvers import ChatMutation, ChatQuery
 from src.api.chats.types import Chat
-from src.api.common.node import NodeQuery
 from src.api.errors import ErrorCodes, log_unexpected
 from src.api.limits import MAX_TOKENS, QueryLimits
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
+from src.api.node import NodeQuery
 from src.api.observability import OperationNameRecorder
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription

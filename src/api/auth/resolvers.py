@@ -13,6 +13,7 @@ Mutations:
 
 import strawberry
 
+from src.api.auth.service import AuthService
 from src.api.auth.types import AuthPayload, LoginInput, RegisterInput, User
 from src.api.context import Info
 from src.core.exceptions import UnauthenticatedError
@@ -39,26 +40,22 @@ class AuthMutation:
             caller = await info.context.current_user()
         except UnauthenticatedError:
             caller = None
-        async with info.context.transaction() as db:
-            if caller is not None:
-                caller = await db.merge(caller)
-            session = await info.context.auth_service(db).register(
-                input.email, input.password, guest=caller
-            )
+        session = await AuthService(info.context.runtime).register(
+            input.email, input.password, info.context.client, caller.id if caller else None
+        )
         return AuthPayload.from_session(session)
 
     @strawberry.mutation
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         """Sign in with email and password."""
-        async with info.context.transaction() as db:
-            session = await info.context.auth_service(db).login(input.email, input.password)
+        service = AuthService(info.context.runtime)
+        session = await service.login(input.email, input.password, info.context.client)
         return AuthPayload.from_session(session)
 
     @strawberry.mutation
     async def login_as_guest(self, info: Info) -> AuthPayload:
         """Start as a guest; upgrade later with `register`."""
-        async with info.context.transaction() as db:
-            session = await info.context.auth_service(db).login_as_guest()
+        session = await AuthService(info.context.runtime).login_as_guest(info.context.client)
         return AuthPayload.from_session(session)
 
     @strawberry.mutation(
@@ -67,12 +64,10 @@ class AuthMutation:
     )
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         """Exchange a refresh token for a new pair."""
-        async with info.context.transaction() as db:
-            session = await info.context.auth_service(db).refresh(refresh_token)
+        session = await AuthService(info.context.runtime).refresh(refresh_token)
         return AuthPayload.from_session(session)
 
     @strawberry.mutation
     async def logout(self, info: Info, refresh_token: str) -> bool:
         """Revoke a refresh token; true when it was live."""
-        async with info.context.transaction() as db:
-            return await info.context.auth_service(db).logout(refresh_token)
+        return await AuthService(info.context.runtime).logout(refresh_token)

@@ -1,6 +1,6 @@
 """Account rules: registration, login, guests, token rotation.
 
-Operations:
+Operations (AuthService, one transaction each):
 - register: a new regular user, or a guest upgraded in place (same id, chats kept).
 - login: email and password; the same error and the same work for an unknown email.
 - login_as_guest: a new guest.
@@ -16,7 +16,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.core.config import Settings
+from src.api.runtime import Runtime
 from src.core.enums import UserType
 from src.core.exceptions import (
     ConflictError,
@@ -25,7 +25,6 @@ from src.core.exceptions import (
     ValidationError,
 )
 from src.core.security import (
-    PasswordHasher,
     create_access_token,
     decode_access_token,
     hash_refresh_token,
@@ -35,7 +34,6 @@ from src.lib.db.models import User
 from src.lib.db.repositories.refresh_token import RefreshTokenRepository
 from src.lib.db.repositories.user import UserRepository
 from src.lib.db.types import utcnow
-from src.lib.ratelimit import RateLimiter
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024
@@ -80,23 +78,20 @@ def check_password(password: str) -> None:
 
 
 class AuthService:
-    """Account operations within one unit of work (the caller commits)."""
+    """Account operations, each one unit of work.
 
-    def __init__(
-        self,
-        db: AsyncSession,
-        settings: Settings,
-        hasher: PasswordHasher,
-        limiter: RateLimiter,
-        client: str,
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.hasher = hasher
-        self.limiter = limiter
-        self.client = client
+    `client` (the caller's address) keys the per-client limits on sign-in and sign-up.
+    """
 
-    async def register(self, email: str, password: str, guest: User | None = None) -> Session:
+    def __init__(self, runtime: Runtime) -> None:
+        self.session_factory = runtime.session_factory
+        self.settings = runtime.settings
+        self.hasher = runtime.hasher
+        self.limiter = runtime.limiter
+
+    async def register(
+        self, email: str, password: str, client: str, guest_id: uuid.UUID | None = None
+    ) -> Session:
         """Create a regular account, or upgrade the calling guest in place.
 
         Raises:
@@ -105,48 +100,52 @@ class AuthService:
         """
         email = normalize_email(email)
         check_password(password)
-        await self._throttle_signup()
-        if await UserRepository.get_by_email(self.db, email) is not None:
-            raise ConflictError("An account with this email already exists.")
-        password_hash = await self.hasher.hash(password)
-        if guest is not None and guest.user_type == UserType.GUEST:
-            guest.email, guest.password_hash = email, password_hash
-            guest.user_type = UserType.REGULAR
-            user = guest
-            await self.db.flush()
-        else:
-            user = await UserRepository.create(self.db, UserType.REGULAR, email, password_hash)
-        return await self._start_session(user)
+        await self._throttle_signup(client)
+        async with self.session_factory.begin() as db:
+            if await UserRepository.get_by_email(db, email) is not None:
+                raise ConflictError("An account with this email already exists.")
+            password_hash = await self.hasher.hash(password)
+            guest = await UserRepository.get(db, guest_id) if guest_id else None
+            if guest is not None and guest.user_type == UserType.GUEST:
+                guest.email, guest.password_hash = email, password_hash
+                guest.user_type = UserType.REGULAR
+                user = guest
+                await db.flush()
+            else:
+                user = await UserRepository.create(db, UserType.REGULAR, email, password_hash)
+            return await self._start_session(db, user)
 
-    async def login(self, email: str, password: str) -> Session:
+    async def login(self, email: str, password: str, client: str) -> Session:
         """Sign in with email and password; upgrades a hash made with old parameters.
 
         Raises:
             UnauthenticatedError: Unknown email or wrong password (one message for both).
         """
         email = email.strip().lower()
-        await self._throttle(f"login:{self.client}:{email}", "Too many sign-in attempts.")
+        await self._throttle(f"login:{client}:{email}", "Too many sign-in attempts.")
         if len(password) > PASSWORD_MAX_LENGTH:
             raise UnauthenticatedError(BAD_CREDENTIALS)
-        user = await UserRepository.get_by_email(self.db, email)
-        password_hash = user.password_hash if user is not None else None
-        if not await self.hasher.verify(password_hash, password) or user is None:
-            raise UnauthenticatedError(BAD_CREDENTIALS)
-        if not user.is_active:
-            raise UnauthenticatedError(BAD_CREDENTIALS)
-        if password_hash is not None and self.hasher.needs_rehash(password_hash):
-            user.password_hash = await self.hasher.hash(password)
-        return await self._start_session(user)
+        async with self.session_factory.begin() as db:
+            user = await UserRepository.get_by_email(db, email)
+            password_hash = user.password_hash if user is not None else None
+            if not await self.hasher.verify(password_hash, password) or user is None:
+                raise UnauthenticatedError(BAD_CREDENTIALS)
+            if not user.is_active:
+                raise UnauthenticatedError(BAD_CREDENTIALS)
+            if password_hash is not None and self.hasher.needs_rehash(password_hash):
+                user.password_hash = await self.hasher.hash(password)
+            return await self._start_session(db, user)
 
-    async def login_as_guest(self) -> Session:
+    async def login_as_guest(self, client: str) -> Session:
         """Create a guest and sign it in.
 
         Raises:
             RateLimitedError: Too many accounts were created from this client lately.
         """
-        await self._throttle_signup()
-        user = await UserRepository.create(self.db, UserType.GUEST, None, None)
-        return await self._start_session(user)
+        await self._throttle_signup(client)
+        async with self.session_factory.begin() as db:
+            user = await UserRepository.create(db, UserType.GUEST, None, None)
+            return await self._start_session(db, user)
 
     async def refresh(self, refresh_token: str) -> Session:
         """Rotate a refresh token.
@@ -157,23 +156,24 @@ class AuthService:
         """
         token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
-        claimed = await RefreshTokenRepository.claim(self.db, token_hash, now)
-        if claimed is None:
-            stale = await RefreshTokenRepository.get_by_hash(self.db, token_hash)
+        async with self.session_factory.begin() as db:
+            claimed = await RefreshTokenRepository.claim(db, token_hash, now)
+            if claimed is not None:
+                user = await UserRepository.get(db, claimed.user_id)
+                if user is None or not user.is_active:
+                    raise UnauthenticatedError(BAD_REFRESH_TOKEN)
+                return await self._start_session(db, user, family_id=claimed.family_id)
+            stale = await RefreshTokenRepository.get_by_hash(db, token_hash)
             if stale is not None and stale.revoked_at is not None:
-                await RefreshTokenRepository.revoke_family(self.db, stale.family_id, now)
-                await self.db.commit()
-            raise UnauthenticatedError(BAD_REFRESH_TOKEN)
-        user = await UserRepository.get(self.db, claimed.user_id)
-        if user is None or not user.is_active:
-            raise UnauthenticatedError(BAD_REFRESH_TOKEN)
-        return await self._start_session(user, family_id=claimed.family_id)
+                await RefreshTokenRepository.revoke_family(db, stale.family_id, now)
+        raise UnauthenticatedError(BAD_REFRESH_TOKEN)
 
     async def logout(self, refresh_token: str) -> bool:
         """Revoke a refresh token; True when it was live."""
-        claimed = await RefreshTokenRepository.claim(
-            self.db, hash_refresh_token(refresh_token), utcnow()
-        )
+        async with self.session_factory.begin() as db:
+            claimed = await RefreshTokenRepository.claim(
+                db, hash_refresh_token(refresh_token), utcnow()
+            )
         return claimed is not None
 
     async def authenticate(self, access_token: str) -> User:
@@ -183,14 +183,15 @@ class AuthService:
             UnauthenticatedError: Bad token, or the user is gone or deactivated.
         """
         claims = decode_access_token(access_token, self.settings.jwt_key)
-        user = await UserRepository.get(self.db, claims.user_id)
+        async with self.session_factory() as db:
+            user = await UserRepository.get(db, claims.user_id)
         if user is None or not user.is_active:
             raise UnauthenticatedError("Invalid or expired token.")
         return user
 
-    async def _throttle_signup(self) -> None:
+    async def _throttle_signup(self, client: str) -> None:
         await self._throttle(
-            f"signup:{self.client}",
+            f"signup:{client}",
             "Too many accounts created from here; try again later.",
             self.settings.signups_per_hour,
             3600,
@@ -208,11 +209,13 @@ class AuthService:
         if retry_after is not None:
             raise RateLimitedError(message, retry_after=retry_after)
 
-    async def _start_session(self, user: User, family_id: uuid.UUID | None = None) -> Session:
+    async def _start_session(
+        self, db: AsyncSession, user: User, family_id: uuid.UUID | None = None
+    ) -> Session:
         ttl = self.settings.access_token_ttl_seconds
         refresh_token = new_refresh_token()
         await RefreshTokenRepository.add(
-            self.db,
+            db,
             user_id=user.id,
             token_hash=hash_refresh_token(refresh_token),
             family_id=family_id or uuid.uuid4(),

@@ -46,15 +46,15 @@ class User(Node):
     @strawberry.field
     async def entitlements(self, info: Info) -> Entitlements:
         """The daily message allowance of this user's type and what is left of it."""
-        async with info.context.transaction() as db:
-            allowance = await EntitlementService(db, info.context.runtime.settings).for_user(
-                uuid.UUID(self.id), self.user_type
-            )
+        runtime = info.context.runtime
+        allowance = await EntitlementService(runtime.session_factory, runtime.settings).for_user(
+            uuid.UUID(self.id), self.user_type
+        )
         return Entitlements(
             max_messages_per_day=allowance.max_messages_per_day,
             messages_used_today=allowance.messages_used_today,
             messages_remaining=allowance.messages_remaining,
-            available_models=[strawberry.ID(m.id) for m in info.context.runtime.catalog.models()],
+            available_models=[strawberry.ID(m.id) for m in runtime.catalog.models()],
         )
 
 

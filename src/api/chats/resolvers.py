@@ -22,6 +22,10 @@ from src.api.context import Info
 CHATS_PAGE_SIZE = 20
 
 
+def _chats(info: Info) -> ChatService:
+    return ChatService(info.context.runtime.session_factory)
+
+
 @strawberry.type
 class ChatQuery:
     """Chat queries."""
@@ -34,8 +38,7 @@ class ChatQuery:
         """A chat the caller may read."""
         user = await info.context.require_user()
         chat_id = parse_id(id, "id")
-        async with info.context.transaction() as db:
-            chat = await ChatService(db).find_readable(user.id, chat_id)
+        chat = await _chats(info).find_readable(user.id, chat_id)
         return Chat.from_model(chat) if chat else None
 
     @strawberry.field(
@@ -52,8 +55,7 @@ class ChatQuery:
         """A page of the caller's own chats."""
         user = await info.context.require_user()
         request = PageRequest.parse(first, after, default_size=CHATS_PAGE_SIZE)
-        async with info.context.transaction() as db:
-            rows = await ChatService(db).list_chats(user.id, search, request.after, request.fetch)
+        rows = await _chats(info).list_chats(user.id, search, request.after, request.fetch)
         return ChatConnection.build(rows, request, user.id, search)
 
 
@@ -67,8 +69,7 @@ class ChatMutation:
         user = await info.context.require_user()
         input = input or CreateChatInput()
         chat_id = parse_id(input.id, "id") if input.id is not None else None
-        async with info.context.transaction() as db:
-            chat = await ChatService(db).create(user.id, input.title, input.visibility, chat_id)
+        chat = await _chats(info).create(user.id, input.title, input.visibility, chat_id)
         return Chat.from_model(chat)
 
     @strawberry.mutation
@@ -76,8 +77,7 @@ class ChatMutation:
         """Rename the caller's chat or change its visibility."""
         user = await info.context.require_user()
         chat_id = parse_id(id, "id")
-        async with info.context.transaction() as db:
-            chat = await ChatService(db).update(user.id, chat_id, input.title, input.visibility)
+        chat = await _chats(info).update(user.id, chat_id, input.title, input.visibility)
         return Chat.from_model(chat)
 
     @strawberry.mutation(
@@ -87,8 +87,7 @@ class ChatMutation:
         """Delete the caller's chat, stopping its running reply if it has one."""
         user = await info.context.require_user()
         chat_id = parse_id(id, "id")
-        async with info.context.transaction() as db:
-            await ChatService(db).delete(user.id, chat_id)
+        await _chats(info).delete(user.id, chat_id)
         await info.context.runtime.generations.stop(chat_id)
         return strawberry.ID(str(chat_id))
 
@@ -102,6 +101,5 @@ class ChatMutation:
         """Set the current leaf of the caller's chat."""
         user = await info.context.require_user()
         chat_pk, leaf_pk = parse_id(chat_id, "chatId"), parse_id(leaf_id, "leafId")
-        async with info.context.transaction() as db:
-            chat = await ChatService(db).switch_branch(user.id, chat_pk, leaf_pk)
+        chat = await _chats(info).switch_branch(user.id, chat_pk, leaf_pk)
         return Chat.from_model(chat)

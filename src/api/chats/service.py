@@ -4,13 +4,16 @@ A PRIVATE chat is visible to its owner only; a PUBLIC chat is readable by anyone
 and writable by its owner only. Anything the caller may not read, or may not write when
 writing, is NOT_FOUND exactly like an id that does not exist.
 
-Operations:
+Operations (ChatService, one transaction each):
 - create: a new chat, or the caller's existing chat with the same client id.
-- find_readable / get_readable / get_owned: one chat, checked.
+- find_readable: one chat the caller may read.
 - list_chats / count_chats: the caller's chats, newest first, optionally searched.
 - update: title and visibility.
 - delete: the chat with its messages and their feedback.
 - switch_branch: make a message of the chat its current leaf.
+
+Steps for another service's transaction:
+- create_chat: what `ChatService.create` does, in the caller's session.
 """
 
 import uuid
@@ -24,6 +27,7 @@ from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
 from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
 
 DEFAULT_TITLE = "New chat"
@@ -57,11 +61,47 @@ def normalize_search(search: str | None) -> str | None:
     return search or None
 
 
-class ChatService:
-    """Chat operations within one unit of work (the caller commits)."""
+async def create_chat(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    title: str | None = None,
+    visibility: Visibility | None = None,
+    chat_id: uuid.UUID | None = None,
+) -> Chat:
+    """Create a chat, or return the user's chat that already has this client id.
 
-    def __init__(self, db: AsyncSession) -> None:
-        self.db = db
+    Args:
+        db: The caller's session (not committed here).
+        user_id: The owner.
+        title: Trimmed, 1 to 200 characters; default "New chat".
+        visibility: PRIVATE (the default) or PUBLIC.
+        chat_id: Client-generated id; a new UUIDv7 when None.
+
+    Raises:
+        ValidationError: Bad title.
+        ConflictError: Another user's chat has this id (nothing else is revealed).
+    """
+    title = DEFAULT_TITLE if title is None else normalize_title(title)
+    chat = await ChatRepository.insert_or_get(
+        db, chat_id or generate_uuid7(), user_id, title, visibility or Visibility.PRIVATE
+    )
+    if chat.user_id != user_id:
+        raise ConflictError(TAKEN_ID)
+    return chat
+
+
+async def _owned(db: AsyncSession, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+    chat = await ChatRepository.get_owned(db, chat_id, user_id)
+    if chat is None:
+        raise NotFoundError()
+    return chat
+
+
+class ChatService:
+    """Chat operations, each one unit of work."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self.session_factory = session_factory
 
     async def create(
         self,
@@ -70,51 +110,19 @@ class ChatService:
         visibility: Visibility | None = None,
         chat_id: uuid.UUID | None = None,
     ) -> Chat:
-        """Create a chat, or return the user's chat that already has this client id.
-
-        Args:
-            user_id: The owner.
-            title: Trimmed, 1 to 200 characters; default "New chat".
-            visibility: PRIVATE (the default) or PUBLIC.
-            chat_id: Client-generated id; a new UUIDv7 when None.
+        """Create a chat, or return the user's chat with this client id (see `create_chat`).
 
         Raises:
             ValidationError: Bad title.
-            ConflictError: Another user's chat has this id (nothing else is revealed).
+            ConflictError: Another user's chat has this id.
         """
-        title = DEFAULT_TITLE if title is None else normalize_title(title)
-        chat = await ChatRepository.insert_or_get(
-            self.db, chat_id or generate_uuid7(), user_id, title, visibility or Visibility.PRIVATE
-        )
-        if chat.user_id != user_id:
-            raise ConflictError(TAKEN_ID)
-        return chat
+        async with self.session_factory.begin() as db:
+            return await create_chat(db, user_id, title, visibility, chat_id)
 
     async def find_readable(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat | None:
         """The chat when the user may read it (owner, or PUBLIC); else None."""
-        return await ChatRepository.get_readable(self.db, chat_id, user_id)
-
-    async def get_readable(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-        """The chat when the user may read it.
-
-        Raises:
-            NotFoundError: No such chat, or the user may not read it.
-        """
-        chat = await self.find_readable(user_id, chat_id)
-        if chat is None:
-            raise NotFoundError()
-        return chat
-
-    async def get_owned(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-        """The chat when the user owns it (the only one who may change it).
-
-        Raises:
-            NotFoundError: No such chat, or another user's.
-        """
-        chat = await ChatRepository.get_owned(self.db, chat_id, user_id)
-        if chat is None:
-            raise NotFoundError()
-        return chat
+        async with self.session_factory() as db:
+            return await ChatRepository.get_readable(db, chat_id, user_id)
 
     async def list_chats(
         self,
@@ -134,11 +142,15 @@ class ChatService:
         Raises:
             ValidationError: Search longer than 200 characters.
         """
-        return await ChatRepository.page(self.db, user_id, normalize_search(search), after, limit)
+        search = normalize_search(search)
+        async with self.session_factory() as db:
+            return await ChatRepository.page(db, user_id, search, after, limit)
 
     async def count_chats(self, user_id: uuid.UUID, search: str | None) -> int:
         """How many chats `list_chats` lists over all its pages."""
-        return await ChatRepository.count(self.db, user_id, normalize_search(search))
+        search = normalize_search(search)
+        async with self.session_factory() as db:
+            return await ChatRepository.count(db, user_id, search)
 
     async def update(
         self,
@@ -154,10 +166,10 @@ class ChatService:
             NotFoundError: No such chat, or another user's.
         """
         new_title = None if title is None else normalize_title(title)
-        chat = await self.get_owned(user_id, chat_id)
-        chat.title = new_title or chat.title
-        chat.visibility = visibility or chat.visibility
-        await self.db.flush()
+        async with self.session_factory.begin() as db:
+            chat = await _owned(db, user_id, chat_id)
+            chat.title = new_title or chat.title
+            chat.visibility = visibility or chat.visibility
         return chat
 
     async def delete(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
@@ -166,8 +178,9 @@ class ChatService:
         Raises:
             NotFoundError: No such chat, or another user's.
         """
-        if not await ChatRepository.delete_owned(self.db, chat_id, user_id):
-            raise NotFoundError()
+        async with self.session_factory.begin() as db:
+            if not await ChatRepository.delete_owned(db, chat_id, user_id):
+                raise NotFoundError()
 
     async def switch_branch(
         self, user_id: uuid.UUID, chat_id: uuid.UUID, leaf_id: uuid.UUID
@@ -177,9 +190,9 @@ class ChatService:
         Raises:
             NotFoundError: No such chat, another user's, or a message of another chat.
         """
-        chat = await self.get_owned(user_id, chat_id)
-        if await MessageRepository.get_in_chat(self.db, chat.id, leaf_id) is None:
-            raise NotFoundError()
-        chat.current_leaf_id = leaf_id
-        await self.db.flush()
+        async with self.session_factory.begin() as db:
+            chat = await _owned(db, user_id, chat_id)
+            if await MessageRepository.get_in_chat(db, chat.id, leaf_id) is None:
+                raise NotFoundError()
+            chat.current_leaf_id = leaf_id
         return chat

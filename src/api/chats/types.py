@@ -143,8 +143,8 @@ class ChatConnection:
     @strawberry.field
     async def total_count(self, info: Info) -> int:
         """How many chats match, over all pages (counted only when asked for)."""
-        async with info.context.transaction() as db:
-            return await ChatService(db).count_chats(self.user_pk, self.search)
+        service = ChatService(info.context.runtime.session_factory)
+        return await service.count_chats(self.user_pk, self.search)
 
 
 @strawberry.input

@@ -30,6 +30,6 @@ class MessageMutation:
         """Rate a message the caller may read (own chat, or PUBLIC)."""
         user = await info.context.require_user()
         message_pk = parse_id(message_id, "messageId")
-        async with info.context.transaction() as db:
-            message = await MessageService(db).rate(user.id, message_pk, rating)
+        service = MessageService(info.context.runtime.session_factory)
+        message = await service.rate(user.id, message_pk, rating)
         return Message.from_model(message)

@@ -26,9 +26,9 @@ class NodeQuery:
         node_id = parse_id(id, "id")
         if node_id == user.id:
             return User.from_model(user)
-        async with info.context.transaction() as db:
-            chat = await ChatService(db).find_readable(user.id, node_id)
-            message = None if chat else await MessageService(db).find_readable(user.id, node_id)
+        session_factory = info.context.runtime.session_factory
+        chat = await ChatService(session_factory).find_readable(user.id, node_id)
         if chat:
             return Chat.from_model(chat)
+        message = await MessageService(session_factory).find_readable(user.id, node_id)
         return Message.from_model(message) if message else None
