@@ -94,3 +94,9 @@ async def count_rows(db: AsyncSession, model: type[Base]) -> int:
 def new_id() -> uuid.UUID:
     """A random id that no row has."""
     return uuid.uuid4()
+
+
+async def reload[Row: Base](db: AsyncSession, row: Row) -> Row:
+    """The row as the database now holds it (after Core UPDATEs the session did not track)."""
+    await db.refresh(row)
+    return row
