@@ -1,5 +1,6 @@
 """ChatRepository: idempotent creation, access rules, keyset pages, search, count, deletion."""
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -74,6 +75,28 @@ async def test_insert_or_get_is_idempotent_across_sessions(
         chat = await ChatRepository.insert_or_get(db, chat_id, ada.id, "Second", Visibility.PUBLIC)
         assert (chat.title, chat.visibility) == ("First", Visibility.PRIVATE)
         assert await count_rows(db, Chat) == 1
+
+
+async def test_concurrent_insert_or_get_of_one_id_both_succeed_with_one_row(
+    session_factory: SessionFactory,
+) -> None:
+    async with session_factory.begin() as db:
+        ada, bob = await make_user(db), await make_user(db)
+    chat_id = generate_uuid7()
+
+    async def create(owner: User, title: str) -> Chat:
+        async with session_factory.begin() as db:
+            return await ChatRepository.insert_or_get(
+                db, chat_id, owner.id, title, Visibility.PRIVATE
+            )
+
+    first, second = await asyncio.gather(create(ada, "Ada's"), create(bob, "Bob's"))
+
+    assert (first.user_id, first.title) == (second.user_id, second.title)
+    async with session_factory() as db:
+        assert await count_rows(db, Chat) == 1
+        stored = await db.get(Chat, chat_id)
+        assert stored is not None and stored.user_id == first.user_id
 
 
 async def test_get_readable_lets_the_owner_read_a_private_chat(db: AsyncSession) -> None:
