@@ -196,6 +196,19 @@ async def test_page_search_matches_titles_and_message_text_in_any_case(db: Async
     assert _ids(page) == [by_message.id, by_title.id]
 
 
+async def test_page_search_ignores_the_case_of_non_ascii_letters(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    by_title = await make_chat(db, ada, "Trip to ÉVORA", updated_at=at(1))
+    by_message = await make_chat(db, ada, "Holidays", updated_at=at(2))
+    await make_message(db, by_message, "Ärger in Évora")
+
+    assert _ids(await ChatRepository.page(db, ada.id, "évora", None, 10)) == [
+        by_message.id,
+        by_title.id,
+    ]
+    assert await ChatRepository.count(db, ada.id, "ärger") == 1
+
+
 async def test_page_search_leaves_out_other_users_chats(db: AsyncSession) -> None:
     ada, bob = await make_user(db), await make_user(db)
     own = await make_chat(db, ada, "lisbon")

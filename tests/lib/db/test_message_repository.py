@@ -157,6 +157,16 @@ async def test_search_own_finds_text_in_the_users_chats_newest_first(db: AsyncSe
     assert len(await MessageRepository.search_own(db, bob.id, "lisbon", 10)) == 1
 
 
+async def test_search_own_ignores_the_case_of_non_ascii_letters(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    message = await make_message(db, chat, "Ärger in ÉVORA")
+
+    assert _ids(await MessageRepository.search_own(db, ada.id, "ärger in évora", 10)) == [
+        message.id
+    ]
+
+
 async def test_search_own_stops_at_the_limit(db: AsyncSession) -> None:
     ada = await make_user(db)
     chat = await make_chat(db, ada)
