@@ -63,17 +63,26 @@ async def test_insert_or_get_returns_the_existing_chat_whoever_owns_it(db: Async
     assert await count_rows(db, Chat) == 1
 
 
-async def test_insert_or_get_is_idempotent_across_sessions(
+async def test_insert_or_get_leaves_the_stored_row_unchanged(
     session_factory: SessionFactory,
 ) -> None:
     chat_id = generate_uuid7()
     async with session_factory.begin() as db:
-        ada = await make_user(db)
+        ada, bob = await make_user(db), await make_user(db)
         await ChatRepository.insert_or_get(db, chat_id, ada.id, "First", Visibility.PRIVATE)
 
     async with session_factory.begin() as db:
-        chat = await ChatRepository.insert_or_get(db, chat_id, ada.id, "Second", Visibility.PUBLIC)
-        assert (chat.title, chat.visibility) == ("First", Visibility.PRIVATE)
+        chat = await ChatRepository.insert_or_get(db, chat_id, bob.id, "Second", Visibility.PUBLIC)
+        assert (chat.user_id, chat.title, chat.visibility) == (ada.id, "First", Visibility.PRIVATE)
+
+    async with session_factory() as db:
+        stored = await db.get(Chat, chat_id)
+        assert stored is not None
+        assert (stored.user_id, stored.title, stored.visibility) == (
+            ada.id,
+            "First",
+            Visibility.PRIVATE,
+        )
         assert await count_rows(db, Chat) == 1
 
 

@@ -17,6 +17,7 @@ from tests.lib.db.factories import (
     make_thread,
     make_user,
     new_id,
+    reload,
     text_parts,
 )
 
@@ -53,15 +54,14 @@ async def test_add_flushes_the_message_with_its_text_made_from_the_text_parts(
 
     assert message.id is not None and message.created_at is not None
     assert message.text == "Look at this."
-    stored = await MessageRepository.get_in_chat(db, chat.id, message.id)
-    assert stored is not None
-    assert (stored.parts, stored.role, stored.status, stored.model, stored.parent_msg_id) == (
+    stored = await reload(db, message)
+    assert (stored.text, stored.parts, stored.role, stored.status) == (
+        "Look at this.",
         parts,
         ASSISTANT,
         MessageStatus.STREAMING,
-        "demo",
-        None,
     )
+    assert (stored.model, stored.parent_msg_id, stored.chat_id) == ("demo", None, chat.id)
 
 
 async def test_add_takes_the_given_id_and_parent(db: AsyncSession) -> None:

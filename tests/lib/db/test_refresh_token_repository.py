@@ -37,9 +37,9 @@ async def test_add_stores_a_live_token(db: AsyncSession) -> None:
 
     token = await RefreshTokenRepository.add(db, ada.id, "a" * 64, family, LATER)
 
-    stored = await RefreshTokenRepository.get_by_hash(db, "a" * 64)
-    assert stored is token
-    assert (token.user_id, token.family_id, token.expires_at, token.revoked_at) == (
+    assert await RefreshTokenRepository.get_by_hash(db, "a" * 64) is token
+    stored = await reload(db, token)
+    assert (stored.user_id, stored.family_id, stored.expires_at, stored.revoked_at) == (
         ada.id,
         family,
         LATER,
