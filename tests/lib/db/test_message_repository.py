@@ -1,0 +1,334 @@
+"""MessageRepository: adding, reads under the chat's access rule, search, and batched reads."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.enums import MessageRole, MessageStatus, Visibility
+from src.lib.db.models import Chat, Message
+from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.types import generate_uuid7
+from tests.lib.db.factories import (
+    at,
+    make_chat,
+    make_message,
+    make_thread,
+    make_user,
+    new_id,
+    reload,
+    text_parts,
+)
+
+ASSISTANT = MessageRole.ASSISTANT
+
+
+def _ids(messages: list[Message]) -> list[uuid.UUID]:
+    return [message.id for message in messages]
+
+
+def _key(message: Message) -> tuple[datetime, uuid.UUID]:
+    return (message.created_at, message.id)
+
+
+async def _timeline(db: AsyncSession, chat: Chat, length: int) -> list[Message]:
+    """`length` root messages of a chat, one second apart, oldest first."""
+    return [await make_message(db, chat, f"message {n}", created_at=at(n)) for n in range(length)]
+
+
+async def test_add_flushes_the_message_with_its_text_made_from_the_text_parts(
+    db: AsyncSession,
+) -> None:
+    chat = await make_chat(db, await make_user(db))
+    parts: list[dict[str, Any]] = [
+        {"type": "text", "text": "Look "},
+        {"type": "file", "url": "https://example.com/a.png", "media_type": "image/png"},
+        {"type": "tool_call", "tool_call_id": "c1", "tool_name": "search", "arguments": {}},
+        {"type": "text", "text": "at this."},
+    ]
+
+    message = await MessageRepository.add(
+        db, chat.id, None, ASSISTANT, parts, MessageStatus.STREAMING, "demo"
+    )
+
+    assert message.id is not None and message.created_at is not None
+    assert message.text == "Look at this."
+    stored = await reload(db, message)
+    assert (stored.text, stored.parts, stored.role, stored.status) == (
+        "Look at this.",
+        parts,
+        ASSISTANT,
+        MessageStatus.STREAMING,
+    )
+    assert (stored.model, stored.parent_msg_id, stored.chat_id) == ("demo", None, chat.id)
+
+
+async def test_add_takes_the_given_id_and_parent(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    parent = await make_message(db, chat)
+    message_id = generate_uuid7()
+
+    message = await MessageRepository.add(
+        db,
+        chat.id,
+        parent.id,
+        MessageRole.USER,
+        text_parts("hi"),
+        MessageStatus.COMPLETE,
+        None,
+        message_id=message_id,
+    )
+
+    assert (message.id, message.parent_msg_id, message.text) == (message_id, parent.id, "hi")
+
+
+async def test_get_in_chat_finds_a_message_only_in_its_own_chat(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat, other = await make_chat(db, ada), await make_chat(db, ada)
+    message = await make_message(db, chat)
+
+    assert await MessageRepository.get_in_chat(db, chat.id, message.id) is message
+    assert await MessageRepository.get_in_chat(db, other.id, message.id) is None
+    assert await MessageRepository.get_in_chat(db, chat.id, new_id()) is None
+
+
+async def test_get_readable_follows_the_chats_owner_and_visibility(db: AsyncSession) -> None:
+    ada, bob = await make_user(db), await make_user(db)
+    private = await make_message(db, await make_chat(db, ada, visibility=Visibility.PRIVATE))
+    public = await make_message(db, await make_chat(db, ada, visibility=Visibility.PUBLIC))
+
+    assert await MessageRepository.get_readable(db, private.id, ada.id) is private
+    assert await MessageRepository.get_readable(db, public.id, ada.id) is public
+    assert await MessageRepository.get_readable(db, private.id, bob.id) is None
+    assert await MessageRepository.get_readable(db, public.id, bob.id) is public
+    assert await MessageRepository.get_readable(db, new_id(), ada.id) is None
+
+
+async def test_latest_reply_is_the_newest_assistant_message_directly_under(
+    db: AsyncSession,
+) -> None:
+    chat = await make_chat(db, await make_user(db))
+    question = await make_message(db, chat, created_at=at(0))
+    await make_message(db, chat, "first", question, ASSISTANT, created_at=at(1))
+    newest = await make_message(db, chat, "second", question, ASSISTANT, created_at=at(3))
+    await make_message(db, chat, "older", question, ASSISTANT, created_at=at(2))
+    edit = await make_message(db, chat, "a user branch", question, created_at=at(4))
+    await make_message(db, chat, "under the edit", edit, ASSISTANT, created_at=at(5))
+
+    assert await MessageRepository.latest_reply(db, question.id) is newest
+
+
+async def test_latest_reply_breaks_ties_of_created_at_by_id(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    question = await make_message(db, chat, created_at=at(0))
+    replies = [
+        await make_message(db, chat, "reply", question, ASSISTANT, created_at=at(1))
+        for _ in range(3)
+    ]
+
+    latest = await MessageRepository.latest_reply(db, question.id)
+
+    assert latest is not None and latest.id == max(_ids(replies))
+
+
+async def test_latest_reply_is_none_without_an_assistant_child(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    question = await make_message(db, chat)
+    answer = await make_message(db, chat, "answer", question, ASSISTANT)
+    follow_up = await make_message(db, chat, "follow-up", answer)
+
+    assert await MessageRepository.latest_reply(db, follow_up.id) is None
+    assert await MessageRepository.latest_reply(db, answer.id) is None
+    assert await MessageRepository.latest_reply(db, new_id()) is None
+
+
+async def test_search_own_finds_text_in_the_users_chats_newest_first(db: AsyncSession) -> None:
+    ada, bob = await make_user(db), await make_user(db)
+    private = await make_chat(db, ada, visibility=Visibility.PRIVATE)
+    public = await make_chat(db, ada, visibility=Visibility.PUBLIC)
+    old = await make_message(db, private, "Lisbon in May", created_at=at(1))
+    new = await make_message(db, public, "back from LISBON", created_at=at(3))
+    await make_message(db, private, "Porto", created_at=at(2))
+    bobs = await make_chat(db, bob, visibility=Visibility.PUBLIC)
+    await make_message(db, bobs, "lisbon too", created_at=at(4))
+
+    assert _ids(await MessageRepository.search_own(db, ada.id, "lisbon", 10)) == [new.id, old.id]
+    assert len(await MessageRepository.search_own(db, bob.id, "lisbon", 10)) == 1
+
+
+async def test_search_own_ignores_the_case_of_non_ascii_letters(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    message = await make_message(db, chat, "Ärger in ÉVORA")
+
+    assert _ids(await MessageRepository.search_own(db, ada.id, "ärger in évora", 10)) == [
+        message.id
+    ]
+
+
+async def test_search_own_stops_at_the_limit(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    messages = await _timeline(db, chat, 4)
+
+    found = await MessageRepository.search_own(db, ada.id, "message", 2)
+
+    assert _ids(found) == [messages[3].id, messages[2].id]
+
+
+async def test_search_own_takes_wildcards_literally(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    percent = await make_message(db, chat, "100% sure")
+    underscore = await make_message(db, chat, "snake_case")
+    slash = await make_message(db, chat, "and/or")
+    for text in ("1000 sure", "snakeXcase", "andor"):
+        await make_message(db, chat, text)
+
+    assert _ids(await MessageRepository.search_own(db, ada.id, "0%", 10)) == [percent.id]
+    assert _ids(await MessageRepository.search_own(db, ada.id, "e_c", 10)) == [underscore.id]
+    assert _ids(await MessageRepository.search_own(db, ada.id, "d/o", 10)) == [slash.id]
+
+
+async def test_pages_by_chat_takes_the_oldest_messages_of_each_chat(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    first, second, empty = [await make_chat(db, ada) for _ in range(3)]
+    first_messages = await _timeline(db, first, 4)
+    second_messages = await _timeline(db, second, 2)
+
+    pages = await MessageRepository.pages_by_chat(
+        db, [first.id, second.id, empty.id], None, None, 3, backwards=False
+    )
+
+    assert {chat_id: _ids(page) for chat_id, page in pages.items()} == {
+        first.id: _ids(first_messages[:3]),
+        second.id: _ids(second_messages),
+    }
+
+
+async def test_pages_by_chat_backwards_takes_the_newest_first(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    first, second = await make_chat(db, ada), await make_chat(db, ada)
+    first_messages = await _timeline(db, first, 4)
+    second_messages = await _timeline(db, second, 1)
+
+    pages = await MessageRepository.pages_by_chat(
+        db, [first.id, second.id], None, None, 2, backwards=True
+    )
+
+    assert _ids(pages[first.id]) == [first_messages[3].id, first_messages[2].id]
+    assert _ids(pages[second.id]) == [second_messages[0].id]
+
+
+async def test_pages_by_chat_continues_after_a_cursor(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    messages = await _timeline(db, chat, 5)
+
+    pages = await MessageRepository.pages_by_chat(
+        db, [chat.id], _key(messages[1]), None, 2, backwards=False
+    )
+
+    assert _ids(pages[chat.id]) == _ids(messages[2:4])
+
+
+async def test_pages_by_chat_backwards_continues_before_a_cursor(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    messages = await _timeline(db, chat, 5)
+
+    pages = await MessageRepository.pages_by_chat(
+        db, [chat.id], None, _key(messages[3]), 2, backwards=True
+    )
+
+    assert _ids(pages[chat.id]) == [messages[2].id, messages[1].id]
+
+
+async def test_pages_by_chat_between_two_cursors(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    messages = await _timeline(db, chat, 6)
+    after, before = _key(messages[0]), _key(messages[4])
+
+    forwards = await MessageRepository.pages_by_chat(db, [chat.id], after, before, 10, False)
+    backwards = await MessageRepository.pages_by_chat(db, [chat.id], after, before, 10, True)
+
+    assert _ids(forwards[chat.id]) == _ids(messages[1:4])
+    assert _ids(backwards[chat.id]) == _ids(messages[3:0:-1])
+
+
+async def test_pages_by_chat_orders_equal_timestamps_by_id(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    messages = [await make_message(db, chat, created_at=at(0)) for _ in range(4)]
+    by_id = sorted(_ids(messages))
+
+    first = await MessageRepository.pages_by_chat(db, [chat.id], None, None, 2, False)
+    rest = await MessageRepository.pages_by_chat(
+        db, [chat.id], _key(first[chat.id][-1]), None, 10, False
+    )
+
+    assert _ids(first[chat.id]) + _ids(rest[chat.id]) == by_id
+
+
+async def test_pages_by_chat_leaves_out_chats_with_nothing_past_the_cursor(
+    db: AsyncSession,
+) -> None:
+    chat = await make_chat(db, await make_user(db))
+    messages = await _timeline(db, chat, 2)
+
+    pages = await MessageRepository.pages_by_chat(
+        db, [chat.id], _key(messages[-1]), None, 10, backwards=False
+    )
+
+    assert dict(pages) == {}
+
+
+async def test_count_by_chat_counts_every_message_of_each_chat(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    first, second, empty, unasked = [await make_chat(db, ada) for _ in range(4)]
+    await make_thread(db, first, 3)
+    await make_message(db, first, "another root")
+    await make_thread(db, second, 1)
+    await make_thread(db, unasked, 2)
+
+    counts = await MessageRepository.count_by_chat(db, [first.id, second.id, empty.id])
+
+    assert counts == {first.id: 4, second.id: 1}
+
+
+async def test_child_ids_lists_direct_replies_oldest_first(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    root = await make_message(db, chat, created_at=at(0))
+    late = await make_message(db, chat, "late", root, ASSISTANT, created_at=at(3))
+    early = await make_message(db, chat, "early", root, ASSISTANT, created_at=at(1))
+    edit = await make_message(db, chat, "edit", root, created_at=at(2))
+    grandchild = await make_message(db, chat, "grandchild", early, created_at=at(4))
+
+    children = await MessageRepository.child_ids(db, [root.id, early.id, late.id, new_id()])
+
+    assert children == {root.id: [early.id, edit.id, late.id], early.id: [grandchild.id]}
+
+
+async def test_paths_run_from_the_root_to_each_message(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 4)
+    branch = await make_message(db, chat, "edit", thread[1])
+    other_root = await make_message(db, chat, "another root")
+
+    paths = await MessageRepository.paths(db, [thread[3].id, branch.id, other_root.id, new_id()])
+
+    assert {leaf_id: _ids(path) for leaf_id, path in paths.items()} == {
+        thread[3].id: _ids(thread),
+        branch.id: [thread[0].id, thread[1].id, branch.id],
+        other_root.id: [other_root.id],
+    }
+
+
+async def test_paths_of_messages_on_one_branch_are_prefixes_of_each_other(
+    db: AsyncSession,
+) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 5)
+
+    paths = await MessageRepository.paths(db, [message.id for message in thread])
+
+    for depth, message in enumerate(thread):
+        assert _ids(paths[message.id]) == _ids(thread[: depth + 1])
