@@ -1,4 +1,4 @@
-"""Engine and session factory; SQLite gets foreign keys, WAL and a busy timeout."""
+"""Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower()."""
 
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import (
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    """SQL lower() with Unicode case rules (SQLite's own folds only A to Z)."""
+    return value.lower() if value is not None else None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
