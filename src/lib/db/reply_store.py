@@ -2,12 +2,13 @@
 
 Operations:
 - save_progress / save_final: the partial and the final saves of a reply.
-- streaming / interrupt: the replies still STREAMING; marking some INTERRUPTED.
+- stale_streaming / interrupt: replies STREAMING but unsaved for a while; closing them.
 - search_messages: a user's own messages containing a text (for the search_chats tool).
 """
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from src.core.enums import FinishReason, MessageStatus
@@ -15,10 +16,12 @@ from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.session import SessionFactory
+from src.lib.db.types import utcnow
+from src.lib.streaming.store import StaleReply
 
 
 class DatabaseReplyStore:
-    """Saves replies through the repositories."""
+    """Saves replies through the repositories (the generation manager's `ReplyStore`)."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
@@ -40,15 +43,16 @@ class DatabaseReplyStore:
         async with self.session_factory.begin() as db:
             await ReplyRepository.save(db, message_id, parts, status, finish_reason, usage)
 
-    async def streaming(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(message id, chat id) of every reply still marked STREAMING."""
+    async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:
+        """The replies still STREAMING whose last save is older than `unsaved_for` seconds."""
         async with self.session_factory() as db:
-            return await ReplyRepository.streaming(db)
+            rows = await ReplyRepository.stale(db, utcnow() - timedelta(seconds=unsaved_for))
+        return [StaleReply(*row) for row in rows]
 
-    async def interrupt(self, message_ids: list[uuid.UUID]) -> None:
-        """Mark STREAMING replies INTERRUPTED, keeping their text."""
+    async def interrupt(self, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        """Mark those of the replies still STREAMING INTERRUPTED; returns the ones it marked."""
         async with self.session_factory.begin() as db:
-            await ReplyRepository.interrupt(db, message_ids)
+            return await ReplyRepository.interrupt(db, message_ids)
 
     async def search_messages(
         self, user_id: uuid.UUID, query: str, limit: int

@@ -5,28 +5,28 @@ Operations:
 - launch: publish StreamStarted and start the agent loop in a task.
 - stop: ask the chat's running generation to stop, wherever it runs (through the broker).
 - shutdown: give local generations a grace period, then stop the rest (saved INTERRUPTED).
-- recover_orphans: at start-up, mark INTERRUPTED the STREAMING replies that no live
-  generation writes (left by a crash; with several processes, only those whose lock expired).
+- start: close the replies left by dead processes (see `orphans`), then keep doing so every
+  third of a lock TTL, and retry the final saves that gave up (see `saving`).
+- close_orphans: one such pass.
 
-A generation publishes every event on the chat's channel, flushes the partial reply to the
-store every `flush_interval` seconds (which also renews its lock), and ends by saving the
-message (COMPLETE, INTERRUPTED on stop, FAILED on provider error) before publishing its
-terminal event, so a subscriber that sees StreamFinished can read the final message.
+A generation publishes every event on the chat's channel, renews its lock and flushes the
+partial reply to the store every `flush_interval` seconds, and ends by saving the message
+(COMPLETE, INTERRUPTED on stop, FAILED on provider error; retried through a database outage)
+before publishing its terminal event, so a subscriber that sees StreamFinished can read the
+final message.
 """
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
 
 from loguru import logger
 
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
 from src.lib.llm.provider import Provider, ProviderError
-from src.lib.llm.tools.registry import SearchHit, ToolContext, ToolRegistry
+from src.lib.llm.tools.registry import ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.events import (
@@ -37,37 +37,13 @@ from src.lib.streaming.events import (
     ToolCallEvent,
     ToolResultEvent,
 )
+from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
+from src.lib.streaming.saving import FinalSave, FinalSaver
+from src.lib.streaming.store import ReplyStore
 
 INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
-
-
-class ReplyStore(Protocol):
-    """Where replies are saved (the database, in the application)."""
-
-    async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
-        """Save the partial reply of a STREAMING message."""
-
-    async def save_final(
-        self,
-        message_id: uuid.UUID,
-        parts: list[dict[str, Any]],
-        status: MessageStatus,
-        finish_reason: FinishReason,
-        usage: dict[str, int] | None,
-    ) -> None:
-        """Save the reply as it ended."""
-
-    async def streaming(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(message id, chat id) of every reply still marked STREAMING."""
-
-    async def interrupt(self, message_ids: list[uuid.UUID]) -> None:
-        """Mark STREAMING replies INTERRUPTED, keeping their text."""
-
-    async def search_messages(
-        self, user_id: uuid.UUID, query: str, limit: int
-    ) -> Sequence[SearchHit]:
-        """The user's own messages matching a query (for the search_chats tool)."""
+UNSAVED_FAILURE = ("INTERNAL_ERROR", "The reply could not be saved.")
 
 
 class GenerationBusyError(Exception):
@@ -112,6 +88,7 @@ class GenerationManager:
         max_steps: int,
         tool_timeout: float,
         flush_interval: float,
+        save_deadline: float,
     ) -> None:
         self.broker = broker
         self.store = store
@@ -119,7 +96,10 @@ class GenerationManager:
         self.max_steps = max_steps
         self.tool_timeout = tool_timeout
         self.flush_interval = flush_interval
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.saver = FinalSaver(store, save_deadline)
+        self.orphans = OrphanCloser(broker, store)
+        self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._maintenance: asyncio.Task[None] | None = None
 
     async def reserve(self, chat_id: uuid.UUID, message_id: uuid.UUID, model: str) -> None:
         """Take the chat's generation lock for a new reply.
@@ -147,45 +127,50 @@ class GenerationManager:
                 model=request.model,
             ),
         )
-        task = asyncio.create_task(self._run(request, reply), name=f"generation-{request.chat_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        message_id = request.message_id
+        task = asyncio.create_task(self._run(request, reply), name=f"generation-{message_id}")
+        self._running[message_id] = task
+        task.add_done_callback(lambda _: self._running.pop(message_id, None))
 
     async def stop(self, chat_id: uuid.UUID) -> bool:
         """Ask the chat's running generation to stop; True when one was running."""
         return await self.broker.request_stop(chat_id)
+
+    async def start(self) -> None:
+        """Close the orphaned replies now, then keep watching for them in a task."""
+        await self._maintain_once()
+        self._maintenance = asyncio.create_task(self._maintain(), name="generation-maintenance")
+
+    async def close_orphans(self) -> int:
+        """Close the replies whose generation died with its process; returns how many."""
+        return await self.orphans.close(self._running.keys())
 
     async def shutdown(self, grace: float = 0) -> None:
         """Let running generations finish for up to `grace` seconds, then stop the rest.
 
         Either way each one has saved its reply (COMPLETE, or INTERRUPTED) when this returns.
         """
-        tasks = list(self._tasks)
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+        tasks = list(self._running.values())
         if tasks and grace > 0:
             await asyncio.wait(tasks, timeout=grace)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def recover_orphans(self) -> int:
-        """Mark INTERRUPTED the STREAMING replies no live generation writes; returns how many.
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self.broker.lock_ttl / 3)
+            await self._maintain_once()
 
-        A reply is an orphan when its chat's lock is gone or held by another reply: a starting
-        process never interrupts another process's live reply.
-        """
-        streaming = await self.store.streaming()
-        if not streaming:
-            return 0
-        active = await self.broker.active_generations(list({chat for _, chat in streaming}))
-        orphans = [
-            message_id
-            for message_id, chat_id in streaming
-            if (generation := active.get(chat_id)) is None or generation.message_id != message_id
-        ]
-        if orphans:
-            await self.store.interrupt(orphans)
-            logger.warning("recovered {} replies left streaming", len(orphans))
-        return len(orphans)
+    async def _maintain_once(self) -> None:
+        try:
+            await self.saver.retry_pending()
+            await self.close_orphans()
+        except Exception:  # the database or the broker is down: the next round tries again
+            logger.exception("closing orphaned replies failed")
 
     async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
         outcome = _CANCELLED
@@ -286,9 +271,12 @@ class GenerationManager:
         while True:
             await asyncio.sleep(self.flush_interval)
             try:
-                await self.store.save_progress(request.message_id, reply.parts())
                 if not await self.broker.heartbeat(request.chat_id, request.message_id):
                     logger.warning("generation {} lost its lock", request.message_id)
+            except Exception:  # the broker is down: renewed at the next tick
+                logger.exception("lock renewal of generation {} failed", request.message_id)
+            try:
+                await self.store.save_progress(request.message_id, reply.parts())
             except Exception:  # a failed flush is retried at the next tick
                 logger.exception("flush of generation {} failed", request.message_id)
 
@@ -303,13 +291,11 @@ class GenerationManager:
             if outcome.usage
             else None
         )
-        try:
-            await self.store.save_final(
-                request.message_id, reply.parts(), outcome.status, outcome.finish_reason, usage
-            )
-        except Exception:  # the subscribers must still hear the end
-            logger.exception("saving generation {} failed", request.message_id)
-            outcome = _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=INTERNAL_FAILURE)
+        final = FinalSave(
+            request.message_id, reply.parts(), outcome.status, outcome.finish_reason, usage
+        )
+        if not await self.saver.save(final):  # the subscribers must still hear the end
+            outcome = _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=UNSAVED_FAILURE)
         seq, message_id = reply.take_seq(), request.message_id
         terminal = (
             StreamFailed(seq, message_id, *outcome.error)

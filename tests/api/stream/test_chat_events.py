@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from main import create_app
-from src.core.enums import MessageRole, MessageStatus
-from src.lib.db.models import Chat, Message
+from src.core.enums import FinishReason, MessageRole, MessageStatus, UserType
+from src.lib.db.models import Chat, Message, User
 from tests.api.stream.operations import (
     CHAT,
     CHAT_EVENTS,
@@ -225,13 +226,23 @@ async def test_strangers_cannot_watch_or_stop_a_private_chat(
     assert events[-1]["finishReason"] == "STOP"
 
 
-async def test_start_up_recovery_interrupts_orphaned_replies(
-    client: GraphQLClient, app: FastAPI
-) -> None:
-    auth = await client.register()
+@pytest.fixture
+async def lone_app(empty_database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """An app alone on a database of its own, its next periodic orphan check an hour away."""
+    settings = make_settings(empty_database_url, tmp_path, generation_lock_ttl_seconds=3600)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def _streaming_reply(app: FastAPI, saved_at: datetime) -> uuid.UUID:
+    """A chat holding a STREAMING reply that no generation writes, last saved at `saved_at`."""
     chat_id, reply_id = uuid.uuid4(), uuid.uuid4()
     async with app.state.runtime.session_factory.begin() as db:
-        db.add(Chat(id=chat_id, user_id=uuid.UUID(auth["user"]["id"]), title="t"))
+        owner = User(user_type=UserType.GUEST)
+        db.add(owner)
+        await db.flush()
+        db.add(Chat(id=chat_id, user_id=owner.id, title="t"))
         await db.flush()
         parts = [{"type": "text", "text": "half a reply"}]
         db.add(
@@ -242,14 +253,42 @@ async def test_start_up_recovery_interrupts_orphaned_replies(
                 status=MessageStatus.STREAMING,
                 parts=parts,
                 text="half a reply",
+                model="demo",
+                updated_at=saved_at,
             )
         )
-    recovered = await app.state.runtime.generations.recover_orphans()
-    assert recovered == 1
+    return reply_id
+
+
+async def test_orphaned_replies_are_closed_keeping_their_text(lone_app: FastAPI) -> None:
+    app = lone_app
+    reply_id = await _streaming_reply(app, datetime.now(UTC) - timedelta(hours=2))
+
+    assert await app.state.runtime.generations.close_orphans() == 1
+
     async with app.state.runtime.session_factory() as db:
         message = await db.get(Message, reply_id)
     assert message is not None
-    assert (message.status, message.text) == (MessageStatus.INTERRUPTED, "half a reply")
+    assert (message.status, message.finish_reason, message.text) == (
+        MessageStatus.INTERRUPTED,
+        FinishReason.CANCELLED,
+        "half a reply",
+    )
+    assert await app.state.runtime.generations.close_orphans() == 0
+
+
+async def test_a_reply_saved_within_a_lock_ttl_is_not_taken_for_an_orphan(
+    lone_app: FastAPI,
+) -> None:
+    """Its lock may be gone (Redis restarted empty) while its process still writes it."""
+    app = lone_app
+    reply_id = await _streaming_reply(app, datetime.now(UTC))
+
+    assert await app.state.runtime.generations.close_orphans() == 0
+
+    async with app.state.runtime.session_factory() as db:
+        message = await db.get(Message, reply_id)
+    assert message is not None and message.status == MessageStatus.STREAMING
 
 
 async def test_deleting_a_chat_stops_its_running_reply(

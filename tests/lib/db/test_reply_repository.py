@@ -95,22 +95,23 @@ async def test_live_count_counts_a_stale_reply_again_once_it_is_saved(db: AsyncS
     assert await ReplyRepository.live_count(db, ada.id, at(5)) == 1
 
 
-async def test_streaming_lists_every_streaming_message_with_its_chat(db: AsyncSession) -> None:
+async def test_stale_lists_the_streaming_replies_last_saved_before_a_time(
+    db: AsyncSession,
+) -> None:
     first, second = await _chat(db), await _chat(db)
-    one, two = await _reply(db, first), await _reply(db, second)
-    old = await _reply(db, first, updated_at=at(0))
-    await _reply(db, first, MessageStatus.COMPLETE)
-    await _reply(db, second, MessageStatus.FAILED)
-    await make_message(db, first, "a question")
+    await _reply(db, first)
+    old = await _reply(db, first, updated_at=at(10))
+    older = await _reply(db, second, updated_at=at(0))
+    await _reply(db, first, STREAMING, updated_at=at(20))
+    await _reply(db, first, MessageStatus.COMPLETE, updated_at=at(0))
+    await _reply(db, second, MessageStatus.FAILED, updated_at=at(0))
 
-    streaming = await ReplyRepository.streaming(db)
+    stale = await ReplyRepository.stale(db, at(20))
 
-    assert sorted(streaming) == sorted(
-        [(one.id, first.id), (two.id, second.id), (old.id, first.id)]
-    )
+    assert sorted(stale) == sorted([(old.id, first.id, "demo"), (older.id, second.id, "demo")])
 
 
-async def test_interrupt_marks_the_given_streaming_replies_keeping_their_text(
+async def test_interrupt_closes_the_given_streaming_replies_keeping_their_text(
     db: AsyncSession,
 ) -> None:
     chat = await _chat(db)
@@ -119,14 +120,25 @@ async def test_interrupt_marks_the_given_streaming_replies_keeping_their_text(
     live = await _reply(db, chat)
     done = await _reply(db, chat, MessageStatus.COMPLETE, updated_at=at(0))
 
-    await ReplyRepository.interrupt(db, [orphan.id, done.id])
+    closed = await ReplyRepository.interrupt(db, [orphan.id, done.id])
 
+    assert closed == [orphan.id]
     interrupted = await reload(db, orphan)
-    assert (interrupted.status, interrupted.text) == (MessageStatus.INTERRUPTED, "half a sent")
+    assert (interrupted.status, interrupted.finish_reason, interrupted.text) == (
+        MessageStatus.INTERRUPTED,
+        FinishReason.CANCELLED,
+        "half a sent",
+    )
     assert (await reload(db, live)).status == STREAMING
     finished = await reload(db, done)
     assert (finished.status, finished.updated_at) == (MessageStatus.COMPLETE, at(0))
-    assert await ReplyRepository.streaming(db) == [(live.id, chat.id)]
+
+
+async def test_a_reply_is_interrupted_only_once(db: AsyncSession) -> None:
+    orphan = await _reply(db, await _chat(db), updated_at=at(0))
+
+    assert await ReplyRepository.interrupt(db, [orphan.id]) == [orphan.id]
+    assert await ReplyRepository.interrupt(db, [orphan.id]) == []
 
 
 async def test_interrupt_moves_updated_at(db: AsyncSession) -> None:
@@ -139,8 +151,8 @@ async def test_interrupt_moves_updated_at(db: AsyncSession) -> None:
 
 async def test_interrupt_of_no_ids_changes_nothing(db: AsyncSession) -> None:
     chat = await _chat(db)
-    reply = await _reply(db, chat)
+    reply = await _reply(db, chat, updated_at=at(0))
 
-    await ReplyRepository.interrupt(db, [])
+    assert await ReplyRepository.interrupt(db, []) == []
 
-    assert await ReplyRepository.streaming(db) == [(reply.id, chat.id)]
+    assert (await reload(db, reply)).status == STREAMING

@@ -1,4 +1,4 @@
-"""SQL for replies being generated: partial and final saves, live counts, crash recovery."""
+"""SQL for replies being generated: partial and final saves, live counts, orphaned replies."""
 
 import uuid
 from datetime import datetime
@@ -54,18 +54,30 @@ class ReplyRepository:
         return int(result.scalar_one())
 
     @staticmethod
-    async def streaming(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(message id, chat id) of every message still marked STREAMING."""
+    async def stale(
+        db: AsyncSession, saved_before: datetime
+    ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+        """(message id, chat id, model) of the STREAMING replies last saved before a time."""
         result = await db.execute(
-            select(Message.id, Message.chat_id).where(Message.status == MessageStatus.STREAMING)
+            select(Message.id, Message.chat_id, Message.model).where(
+                Message.status == MessageStatus.STREAMING, Message.updated_at < saved_before
+            )
         )
-        return [(row.id, row.chat_id) for row in result]
+        return [(row.id, row.chat_id, row.model or "") for row in result]
 
     @staticmethod
-    async def interrupt(db: AsyncSession, message_ids: list[uuid.UUID]) -> None:
-        """Mark STREAMING messages INTERRUPTED, keeping the text they had."""
-        await db.execute(
+    async def interrupt(db: AsyncSession, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        """Mark those messages still STREAMING INTERRUPTED (text kept); returns their ids."""
+        if not message_ids:
+            return []
+        result = await db.execute(
             update(Message)
             .where(Message.id.in_(message_ids), Message.status == MessageStatus.STREAMING)
-            .values(status=MessageStatus.INTERRUPTED, updated_at=utcnow())
+            .values(
+                status=MessageStatus.INTERRUPTED,
+                finish_reason=FinishReason.CANCELLED,
+                updated_at=utcnow(),
+            )
+            .returning(Message.id)
         )
+        return list(result.scalars())
