@@ -8,8 +8,10 @@ Routes:
 """
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -49,6 +51,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         max_steps=settings.max_agent_steps,
         tool_timeout=settings.tool_timeout_seconds,
         flush_interval=settings.flush_interval_seconds,
+        save_deadline=settings.reply_save_deadline_seconds,
     )
     return Runtime(
         settings=settings,
@@ -83,10 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.catalog.default_model,
             "redis" if settings.redis_url else "in-memory",
         )
-        try:
-            await runtime.generations.recover_orphans()
-        except Exception:  # a database that is down must not stop the start
-            logger.exception("recovery of interrupted replies failed")
+        await runtime.generations.start()
         try:
             yield
         finally:
@@ -122,20 +122,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    """Run the server with the configured host and port."""
+    """Run the server with the configured host and port, in `WORKERS` processes."""
     settings = get_settings()
-    app = create_app(settings)
+    setup_logging(settings.log_level)
     ide = " (GraphiQL)" if settings.graphiql_enabled else ""
-    logger.info("listening on http://{}:{}/graphql{}", settings.host, settings.port, ide)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        ws_max_size=MAX_WS_FRAME_BYTES,
-        ws_ping_interval=20,
-        ws_per_message_deflate=False,  # token frames are tiny: compression costs more than it saves
+    logger.info(
+        "listening on http://{}:{}/graphql{} with {} process(es)",
+        settings.host,
+        settings.port,
+        ide,
+        settings.workers,
     )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "ws_max_size": MAX_WS_FRAME_BYTES,
+        "ws_ping_interval": 20,
+        "ws_per_message_deflate": False,  # token frames are tiny: compression costs more
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Once here rather than racing in every worker: migrations and the development secret.
+    if settings.migrate_on_start:
+        upgrade_to_head(settings.resolved_database_url)
+    os.environ["MIGRATE_ON_START"] = "false"
+    logger.debug("JWT key of {} characters shared by the workers", len(settings.jwt_key))
+    uvicorn.run("main:create_app", factory=True, workers=settings.workers, **options)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10, ge=0)
     generation_lock_ttl_seconds: float = Field(default=15, gt=1)
     stream_log_max_events: int = Field(default=10_000, ge=10)
+    reply_save_deadline_seconds: float = Field(default=30, gt=0)
+    workers: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _check_production_secret(self) -> "Settings":
@@ -80,6 +82,12 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"JWT_SECRET of at least {MIN_SECRET_BYTES} bytes is required in production"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_workers_share_a_broker(self) -> "Settings":
+        if self.workers > 1 and not self.redis_url:
+            raise ValueError("WORKERS above 1 needs REDIS_URL: the processes share the broker")
         return self
 
     @property
