@@ -5,4 +5,3 @@ from src.api.export_schema import SCHEMA_FILE, schema_sdl
 
 def test_schema_file_is_up_to_date() -> None:
     assert SCHEMA_FILE.read_text() == schema_sdl(), "run: uv run python -m src.api.export_schema"
-
