@@ -6,11 +6,13 @@ import json
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
 
 from tests.helpers import GraphQLClient
 from tests.ws import open_socket
 
 ME = "query Me { me { id } }"
+TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
 
 async def _close_code(connection: websockets.ClientConnection) -> int | None:
@@ -35,14 +37,14 @@ async def test_a_missing_or_bad_token_closes_with_4403(
 ) -> None:
     if token == "refresh":
         token = (await client.register())["refreshToken"]
-    async with websockets.connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert await _close_code(ws) == 4403
 
 
 async def test_legacy_protocol_gets_connection_error_without_a_token(server_url: str) -> None:
-    async with websockets.connect(server_url, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[Subprotocol("graphql-ws")]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert answer["type"] == "connection_error"
@@ -50,7 +52,7 @@ async def test_legacy_protocol_gets_connection_error_without_a_token(server_url:
 
 
 async def test_no_init_closes_with_4408(server_url: str) -> None:
-    async with websockets.connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
         assert await _close_code(ws) == 4408
 
 
@@ -103,8 +105,8 @@ async def test_a_foreign_origin_is_refused(server_url: str) -> None:
     with pytest.raises(websockets.InvalidStatus):
         async with websockets.connect(
             server_url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            origin="https://evil.example",  # type: ignore[arg-type]
+            subprotocols=[TRANSPORT_WS],
+            origin=Origin("https://evil.example"),
         ):
             pass
 

@@ -1,6 +1,7 @@
 """Creating, reading, renaming, sharing and deleting chats."""
 
 import uuid
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -61,10 +62,11 @@ async def test_a_title_of_200_characters_is_accepted(client: GraphQLClient) -> N
 async def test_a_bad_title_is_bad_user_input(client: GraphQLClient, title: str) -> None:
     ada = await sign_up(client, "ada")
     chat_id = await create_chat_via_api(client, ada.token)
-    for operation, variables in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         (CREATE_CHAT, {"input": {"title": title}}),
         (UPDATE_CHAT, {"id": chat_id, "input": {"title": title}}),
-    ]:
+    ]
+    for operation, variables in cases:
         error = await client.error(operation, variables, token=ada.token)
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "title"}
         assert error["message"] == "Title must be 1 to 200 characters."
@@ -114,12 +116,13 @@ async def test_ids_that_are_not_uuids_are_bad_user_input(
     client: GraphQLClient, bad_id: str
 ) -> None:
     ada = await sign_up(client, "ada")
-    for operation, variables in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         (CREATE_CHAT, {"input": {"id": bad_id}}),
         (CHAT, {"id": bad_id}),
         (UPDATE_CHAT, {"id": bad_id, "input": {"title": "x"}}),
         (DELETE_CHAT, {"id": bad_id}),
-    ]:
+    ]
+    for operation, variables in cases:
         error = await client.error(operation, variables, token=ada.token)
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
 

@@ -1,6 +1,7 @@
 """Message fields (parts, text, usage, status) and ratings."""
 
 import uuid
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -27,7 +28,7 @@ query Last($id: ID!) {
   }
 }
 """
-PARTS = [
+PARTS: list[dict[str, Any]] = [
     {"type": "text", "text": "Here is "},
     {"type": "file", "url": "https://example.com/a.png", "media_type": "image/png", "name": None},
     {"type": "tool_call", "tool_call_id": "c1", "tool_name": "add", "arguments": {"a": 1}},

@@ -1,7 +1,7 @@
 """Builders and readers shared by the broker tests."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from uuid import UUID, uuid4
 
 from src.lib.streaming.broker import Broker
@@ -53,7 +53,7 @@ async def start(broker: Broker, generation: Generation) -> None:
     assert await broker.start_generation(generation.chat_id, generation.message_id, "demo")
 
 
-async def publish_all(broker: Broker, chat_id: UUID, events: list[StreamEvent]) -> None:
+async def publish_all(broker: Broker, chat_id: UUID, events: Sequence[StreamEvent]) -> None:
     for event in events:
         await broker.publish(chat_id, event)
 
@@ -82,9 +82,9 @@ async def take_until_terminal(subscription: AsyncIterator[StreamEvent]) -> list[
     return events
 
 
-def text_of(events: list[StreamEvent]) -> str:
+def text_of(events: Sequence[StreamEvent]) -> str:
     return "".join(e.delta for e in events if isinstance(e, TextDelta))
 
 
-def seqs(events: list[StreamEvent]) -> list[int]:
+def seqs(events: Sequence[StreamEvent]) -> list[int]:
     return [e.seq for e in events]

@@ -33,12 +33,15 @@ async def test_replay_after_seq_of_running_generation_gives_the_missed_events_on
     chat_id = uuid4()
     generation = Generation(chat_id)
     await start(broker, generation)
-    published = [generation.started(), *(generation.tool_call() for _ in range(5))]
+    published: list[StreamEvent] = [
+        generation.started(),
+        *(generation.tool_call() for _ in range(5)),
+    ]
     await publish_all(broker, chat_id, published)
 
     async with aclosing(broker.subscribe(chat_id, after_seq=2)) as subscription:
         assert await take(subscription, 3) == published[3:]
-        rest = [generation.tool_call(), generation.finished()]
+        rest: list[StreamEvent] = [generation.tool_call(), generation.finished()]
         await publish_all(broker, chat_id, rest)
         assert await take_until_terminal(subscription) == rest
 
@@ -151,7 +154,7 @@ async def test_slow_subscriber_gets_merged_deltas_and_never_slows_the_publisher(
     generation = Generation(chat_id)
     await start(broker, generation)
     await broker.publish(chat_id, generation.started())
-    deltas = [generation.delta(f"token{i} ") for i in range(300)]
+    deltas: list[StreamEvent] = [generation.delta(f"token{i} ") for i in range(300)]
     finished = generation.finished()
     publish_time = 0.0
     published_at = 0.0
