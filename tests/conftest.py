@@ -21,7 +21,7 @@ from sqlalchemy import delete
 from main import MAX_WS_FRAME_BYTES, create_app
 from src.core.config import Settings
 from src.lib.db.base import Base
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, service_unavailable
 
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -32,9 +32,7 @@ async def _create_postgres_database() -> str:
     try:
         connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI and does not answer: {error}")
-        pytest.skip(f"PostgreSQL does not answer: {error}")
+        service_unavailable("PostgreSQL", error)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:

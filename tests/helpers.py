@@ -1,9 +1,15 @@
-"""Test helpers: a small GraphQL client and account shortcuts."""
+"""Test helpers: a small GraphQL client, account shortcuts and the test services."""
 
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
@@ -65,3 +71,26 @@ class GraphQLClient:
         """Start a guest session; returns the AuthPayload."""
         payload: dict[str, Any] = (await self.data(GUEST))["loginAsGuest"]
         return payload
+
+
+def service_unavailable(service: str, error: Exception) -> NoReturn:
+    """End a test whose service does not answer: fail it under CI (`CI` set), else skip it.
+
+    Args:
+        service: The service's name, for the message.
+        error: What connecting to it raised.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{service} is required in CI and does not answer: {error}")
+    pytest.skip(f"{service} does not answer: {error}")
+
+
+async def require_redis() -> None:
+    """Make sure the test Redis answers (see `service_unavailable`)."""
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        service_unavailable("Redis", error)
+    finally:
+        await client.aclose()

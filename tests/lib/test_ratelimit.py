@@ -1,16 +1,13 @@
 """Rate limiters: the same behaviour in memory and on a real Redis."""
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as redis
 
 from src.lib.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.helpers import REDIS_URL, require_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -19,12 +16,7 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
     if request.param == "memory":
         yield MemoryRateLimiter()
         return
-    try:
-        await redis.from_url(REDIS_URL).ping()
-    except (OSError, redis.ConnectionError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer: {error}")
-        pytest.skip(f"Redis does not answer: {error}")
+    await require_redis()
     limiter = RedisRateLimiter(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
     yield limiter
     await limiter.close()
