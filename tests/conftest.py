@@ -21,7 +21,7 @@ from sqlalchemy import delete
 from main import MAX_WS_FRAME_BYTES, create_app
 from src.core.config import Settings
 from src.lib.db.base import Base
-from tests.helpers import GraphQLClient, service_unavailable
+from tests.helpers import GraphQLClient, service_unavailable, wait_until
 
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -140,8 +140,7 @@ async def serve(application: FastAPI) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"ws://127.0.0.1:{port}/graphql"

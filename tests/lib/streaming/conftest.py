@@ -15,7 +15,7 @@ from src.lib.streaming.broker import Broker
 from src.lib.streaming.memory import InMemoryBroker
 from src.lib.streaming.redis_broker import RedisBroker
 from tests.helpers import REDIS_URL as REDIS_URL  # test_redis_broker.py imports it from here
-from tests.helpers import require_redis
+from tests.helpers import FakeClock, require_redis
 
 type BrokerFactory = Callable[..., Broker]
 
@@ -50,15 +50,18 @@ async def make_redis_broker(redis_prefix: str) -> AsyncIterator[Callable[..., Re
         await broker.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_broker(request: pytest.FixtureRequest) -> BrokerFactory:
-    """Create brokers of the parametrized kind: `make(lock_ttl=5.0, **limits)`."""
-    if request.param == "redis":
+@pytest.fixture
+def make_broker(store: str, clock: FakeClock, request: pytest.FixtureRequest) -> BrokerFactory:
+    """Create brokers of the parametrized `store`: `make(lock_ttl=5.0, **limits)`.
+
+    In-memory brokers run on the test's fake `clock`.
+    """
+    if store == "redis":
         factory: BrokerFactory = request.getfixturevalue("make_redis_broker")
         return factory
 
     def make(lock_ttl: float = 5.0, **limits: Any) -> InMemoryBroker:
-        return InMemoryBroker(lock_ttl, **limits)
+        return InMemoryBroker(lock_ttl, clock=clock, **limits)
 
     return make
 

@@ -13,8 +13,9 @@ from src.lib.streaming.events import (
     ToolCallEvent,
     is_terminal,
 )
-
-TIMEOUT = 5.0
+from src.lib.streaming.memory import InMemoryBroker
+from src.lib.streaming.redis_broker import RedisBroker
+from tests.helpers import TIMEOUT
 
 
 class Generation:
@@ -80,6 +81,14 @@ async def take_until_terminal(subscription: AsyncIterator[StreamEvent]) -> list[
         while not events or not is_terminal(events[-1]):
             events.append(await anext(subscription))
     return events
+
+
+def subscribed(broker: Broker, chat_id: UUID) -> bool:
+    """Whether a subscription to the chat has taken its place and waits for events."""
+    if isinstance(broker, InMemoryBroker):
+        return broker.subscriber_count(chat_id) > 0
+    assert isinstance(broker, RedisBroker)
+    return broker.connections_in_use > 0  # a waiting subscription holds a pool connection
 
 
 def text_of(events: Sequence[StreamEvent]) -> str:
