@@ -8,6 +8,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
+from tests.api.conftest import OwnedChat
 from tests.helpers import GraphQLClient
 from tests.ws import open_socket
 
@@ -112,14 +113,13 @@ async def test_a_foreign_origin_is_refused(server_url: str) -> None:
 
 
 async def test_a_duplicate_operation_id_closes_with_4409(
-    client: GraphQLClient, server_url: str
+    server_url: str, ada_chat: OwnedChat
 ) -> None:
-    token = (await client.register())["accessToken"]
-    chat = await client.data("mutation { createChat { id } }", token=token)
+    ada, chat_id = ada_chat
     watch = "subscription W($id: ID!) { chatEvents(chatId: $id) { __typename } }"
-    async with open_socket(server_url, token) as socket:
+    async with open_socket(server_url, ada.token) as socket:
         for _ in range(2):
-            await socket.subscribe("1", watch, {"id": chat["createChat"]["id"]})
+            await socket.subscribe("1", watch, {"id": chat_id})
         assert await _close_code(socket.connection) == 4409
 
 

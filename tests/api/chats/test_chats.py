@@ -17,6 +17,7 @@ from tests.api.chats.operations import (
     SWITCH_BRANCH,
     UPDATE_CHAT,
 )
+from tests.api.conftest import OwnedChat
 from tests.factories import add_conversation, create_chat, rate, sign_up
 from tests.helpers import GraphQLClient
 
@@ -59,9 +60,10 @@ async def test_a_title_of_200_characters_is_accepted(client: GraphQLClient) -> N
 
 
 @pytest.mark.parametrize("title", ["", "   ", "t" * 201])
-async def test_a_bad_title_is_bad_user_input(client: GraphQLClient, title: str) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat_via_api(client, ada.token)
+async def test_a_bad_title_is_bad_user_input(
+    client: GraphQLClient, title: str, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     cases: list[tuple[str, dict[str, Any]]] = [
         (CREATE_CHAT, {"input": {"title": title}}),
         (UPDATE_CHAT, {"id": chat_id, "input": {"title": title}}),
@@ -150,10 +152,9 @@ async def test_update_chat_changes_only_what_is_given(client: GraphQLClient) -> 
 
 
 async def test_delete_chat_removes_its_messages_and_ratings_in_one_go(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     kept_chat_id = await create_chat(app, ada)
     messages = await add_conversation(app, chat_id, turns=2)
     kept = await add_conversation(app, kept_chat_id, turns=1)

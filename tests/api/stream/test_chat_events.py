@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from src.api.stream.recovery import recover_interrupted_replies
 from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
 from src.lib.streaming.memory import InMemoryBroker
+from tests.api.conftest import OwnedChat
 from tests.api.stream.operations import (
     CHAT,
     CHAT_EVENTS,
@@ -25,10 +27,9 @@ from tests.api.stream.operations import (
 )
 from tests.conftest import make_settings, serve
 from tests.helpers import GraphQLClient, wait_until
-from tests.ws import OperationError, open_socket
+from tests.ws import GraphQLSocket, OperationError, open_socket
 
 LONG = "tell me everything " * 40
-CREATE_CHAT = "mutation C($id: ID!) { createChat(input: {id: $id}) { id } }"
 
 
 async def _last_message(
@@ -55,11 +56,18 @@ async def _wait_for_status(
     return last
 
 
-async def _wait_for_watcher(app: FastAPI, chat_id: str) -> None:
-    """Wait until a subscription follows the chat's events on the app's broker."""
+@asynccontextmanager
+async def _watcher_and_author(
+    server_url: str, app: FastAPI, chat: OwnedChat
+) -> AsyncIterator[tuple[GraphQLSocket, GraphQLSocket]]:
+    """The owner's two sockets: one already watching the chat's events (as "w"), one free."""
     broker = app.state.runtime.broker
     assert isinstance(broker, InMemoryBroker)
-    await wait_until(lambda: broker.subscriber_count(uuid.UUID(chat_id)) == 1)
+    token = chat.owner.token
+    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": chat.chat_id})
+        await wait_until(lambda: broker.subscriber_count(uuid.UUID(chat.chat_id)) == 1)
+        yield watcher, author
 
 
 async def _first_events(socket: Any, op_id: str, count: int) -> list[dict[str, Any]]:
@@ -134,14 +142,10 @@ async def test_resume_with_after_seq_gets_exactly_the_missed_events(
 
 
 async def test_two_watchers_receive_the_same_events(
-    client: GraphQLClient, server_url: str, app: FastAPI
+    server_url: str, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    auth = await client.register()
-    token, chat_id = auth["accessToken"], uuid.uuid4()
-    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
-    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
-        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
-        await _wait_for_watcher(app, str(chat_id))
+    chat_id = ada_chat.chat_id
+    async with _watcher_and_author(server_url, app, ada_chat) as (watcher, author):
         await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, "hello both")})
         authored = await author.collect("a", "chatStream")
         watched = await watch_until_finished(watcher, "w")
@@ -151,14 +155,10 @@ async def test_two_watchers_receive_the_same_events(
 
 
 async def test_a_watcher_follows_later_generations(
-    client: GraphQLClient, server_url: str, app: FastAPI
+    server_url: str, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    auth = await client.register()
-    token, chat_id = auth["accessToken"], uuid.uuid4()
-    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
-    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
-        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
-        await _wait_for_watcher(app, str(chat_id))
+    chat_id = ada_chat.chat_id
+    async with _watcher_and_author(server_url, app, ada_chat) as (watcher, author):
         for turn in ("first", "second"):
             await author.subscribe(turn, CHAT_STREAM, {"input": message_input(chat_id, turn)})
             await author.collect(turn, "chatStream")
