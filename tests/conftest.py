@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import httpx
 import pytest
 import uvicorn
@@ -21,7 +21,7 @@ from sqlalchemy import delete
 from main import MAX_WS_FRAME_BYTES, create_app
 from src.core.config import Settings
 from src.lib.db.base import Base
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, service_unavailable, wait_until
 
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -32,9 +32,7 @@ async def _create_postgres_database() -> str:
     try:
         connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI and does not answer: {error}")
-        pytest.skip(f"PostgreSQL does not answer: {error}")
+        service_unavailable("PostgreSQL", error)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -142,8 +140,7 @@ async def serve(application: FastAPI) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"ws://127.0.0.1:{port}/graphql"

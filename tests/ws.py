@@ -8,6 +8,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.typing import Subprotocol
 
 TIMEOUT = 10
 
@@ -92,7 +93,7 @@ async def open_socket(
     url: str, token: str | None, protocol: str = "graphql-transport-ws"
 ) -> AsyncIterator[GraphQLSocket]:
     """A socket that has been initialised and acknowledged."""
-    async with websockets.connect(url, subprotocols=[protocol]) as connection:  # type: ignore[list-item]
+    async with websockets.connect(url, subprotocols=[Subprotocol(protocol)]) as connection:
         socket = GraphQLSocket(connection, protocol)
         answer = await socket.init(token)
         assert answer["type"] == "connection_ack", answer

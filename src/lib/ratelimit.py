@@ -7,6 +7,7 @@ Offers `RateLimiter` (the interface), `MemoryRateLimiter` (one process), `RedisR
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -36,15 +37,21 @@ class RateLimiter(ABC):
 
 
 class MemoryRateLimiter(RateLimiter):
-    """Counters in this process's memory; expired windows are pruned as keys come and go."""
+    """Counters in this process's memory; expired windows are pruned as keys come and go.
 
-    def __init__(self) -> None:
+    Args:
+        clock: The monotonic clock, in seconds, that windows are measured by (tests pass one
+            they advance themselves).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
         self._hits = 0
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> int | None:
         """Count one hit on a key (see `RateLimiter.hit`)."""
-        now = time.monotonic()
+        now = self._clock()
         self._hits += 1
         if self._hits % _PRUNE_EVERY == 0:
             self._windows = {k: w for k, w in self._windows.items() if w[0] > now}

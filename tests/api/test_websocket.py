@@ -6,11 +6,14 @@ import json
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
 
+from tests.api.conftest import OwnedChat
 from tests.helpers import GraphQLClient
 from tests.ws import open_socket
 
 ME = "query Me { me { id } }"
+TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
 
 async def _close_code(connection: websockets.ClientConnection) -> int | None:
@@ -35,14 +38,14 @@ async def test_a_missing_or_bad_token_closes_with_4403(
 ) -> None:
     if token == "refresh":
         token = (await client.register())["refreshToken"]
-    async with websockets.connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert await _close_code(ws) == 4403
 
 
 async def test_legacy_protocol_gets_connection_error_without_a_token(server_url: str) -> None:
-    async with websockets.connect(server_url, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[Subprotocol("graphql-ws")]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert answer["type"] == "connection_error"
@@ -50,7 +53,7 @@ async def test_legacy_protocol_gets_connection_error_without_a_token(server_url:
 
 
 async def test_no_init_closes_with_4408(server_url: str) -> None:
-    async with websockets.connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
         assert await _close_code(ws) == 4408
 
 
@@ -103,21 +106,20 @@ async def test_a_foreign_origin_is_refused(server_url: str) -> None:
     with pytest.raises(websockets.InvalidStatus):
         async with websockets.connect(
             server_url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            origin="https://evil.example",  # type: ignore[arg-type]
+            subprotocols=[TRANSPORT_WS],
+            origin=Origin("https://evil.example"),
         ):
             pass
 
 
 async def test_a_duplicate_operation_id_closes_with_4409(
-    client: GraphQLClient, server_url: str
+    server_url: str, ada_chat: OwnedChat
 ) -> None:
-    token = (await client.register())["accessToken"]
-    chat = await client.data("mutation { createChat { id } }", token=token)
+    ada, chat_id = ada_chat
     watch = "subscription W($id: ID!) { chatEvents(chatId: $id) { __typename } }"
-    async with open_socket(server_url, token) as socket:
+    async with open_socket(server_url, ada.token) as socket:
         for _ in range(2):
-            await socket.subscribe("1", watch, {"id": chat["createChat"]["id"]})
+            await socket.subscribe("1", watch, {"id": chat_id})
         assert await _close_code(socket.connection) == 4409
 
 

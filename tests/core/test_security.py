@@ -15,7 +15,7 @@ LOGIN = "mutation L($i: LoginInput!) { login(input: $i) { user { id } } }"
 
 
 def test_default_cost_meets_the_owasp_minimum() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.argon2_memory_kib >= 19 * 1024
     assert settings.argon2_time_cost >= 2
     hasher = PasswordHasher(1, 8, 1)
@@ -36,7 +36,7 @@ async def test_login_upgrades_a_hash_made_with_old_parameters(
         "correct horse"
     )
     async with app.state.runtime.session_factory.begin() as db:
-        (await db.get(User, user_id)).password_hash = old_hash  # type: ignore[union-attr]
+        (await db.get(User, user_id)).password_hash = old_hash
 
     await client.data(LOGIN, {"i": {"email": "ada@example.com", "password": "correct horse"}})
 

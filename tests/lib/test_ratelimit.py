@@ -1,30 +1,21 @@
 """Rate limiters: the same behaviour in memory and on a real Redis."""
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as redis
 
 from src.lib.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from tests.helpers import REDIS_URL, ExpiryClock, FakeClock, require_redis
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-
-@pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
-    """Each limiter, the Redis one under a prefix of its own."""
-    if request.param == "memory":
-        yield MemoryRateLimiter()
+@pytest.fixture
+async def limiter(store: str, clock: FakeClock) -> AsyncIterator[RateLimiter]:
+    """Each limiter: the in-memory one on `clock`, the Redis one under a prefix of its own."""
+    if store == "memory":
+        yield MemoryRateLimiter(clock)
         return
-    try:
-        await redis.from_url(REDIS_URL).ping()
-    except (OSError, redis.ConnectionError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer: {error}")
-        pytest.skip(f"Redis does not answer: {error}")
+    await require_redis()
     limiter = RedisRateLimiter(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
     yield limiter
     await limiter.close()
@@ -42,8 +33,13 @@ async def test_keys_are_counted_apart(limiter: RateLimiter) -> None:
     assert await limiter.hit("a", 1, 60) is not None
 
 
-async def test_a_new_window_starts_after_the_old_one_ends(limiter: RateLimiter) -> None:
+async def test_a_new_window_starts_after_the_old_one_ends(
+    limiter: RateLimiter, expiry_clock: ExpiryClock
+) -> None:
     assert await limiter.hit("w", 1, 0.2) is None
     assert await limiter.hit("w", 1, 0.2) is not None
-    await asyncio.sleep(0.3)
-    assert await limiter.hit("w", 1, 0.2) is None
+
+    async def passes() -> bool:
+        return await limiter.hit("w", 1, 0.2) is None
+
+    await expiry_clock.elapse_until(passes, 0.3)

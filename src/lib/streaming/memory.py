@@ -9,7 +9,7 @@ and no one subscribes.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -75,6 +75,7 @@ class _ChatState:
     """One chat's log, lock, replay start and waiting subscribers."""
 
     __slots__ = (
+        "_clock",
         "_wakeup",
         "active_at",
         "generation_id",
@@ -84,18 +85,19 @@ class _ChatState:
         "subscribers",
     )
 
-    def __init__(self, max_events: int) -> None:
+    def __init__(self, max_events: int, clock: Callable[[], float]) -> None:
+        self._clock = clock
         self.log = _EventLog(max_events)
         self.lock: _Lock | None = None
         self.generation_start: int | None = None
         self.generation_id: UUID | None = None
         self.subscribers = 0
-        self.active_at = time.monotonic()
+        self.active_at = clock()
         self._wakeup: asyncio.Event | None = None
 
     def live_lock(self) -> _Lock | None:
         """The lock record, unless it expired (then it is dropped)."""
-        if self.lock is not None and self.lock.expires_at <= time.monotonic():
+        if self.lock is not None and self.lock.expires_at <= self._clock():
             self.lock = None
         return self.lock
 
@@ -107,7 +109,7 @@ class _ChatState:
     def append(self, event: StreamEvent) -> None:
         """Log an event and wake every waiting subscriber."""
         self.log.append(event)
-        self.active_at = time.monotonic()
+        self.active_at = self._clock()
         if self._wakeup is not None:
             self._wakeup.set()
             self._wakeup = None
@@ -143,7 +145,11 @@ class _MemoryCursor(EventCursor):
 
 
 class InMemoryBroker(Broker):
-    """A broker whose chats live in this process's memory (see the module docstring)."""
+    """A broker whose chats live in this process's memory (see the module docstring).
+
+    Besides `Broker`'s arguments it takes `clock`: the monotonic clock, in seconds, that lock
+    expiry and retention are measured by (tests pass one they advance themselves).
+    """
 
     def __init__(
         self,
@@ -152,6 +158,7 @@ class InMemoryBroker(Broker):
         max_events: int = 10_000,
         retention_seconds: float = 600.0,
         batch_size: int = 500,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
             lock_ttl,
@@ -159,6 +166,7 @@ class InMemoryBroker(Broker):
             retention_seconds=retention_seconds,
             batch_size=batch_size,
         )
+        self._clock = clock
         self._chats: dict[UUID, _ChatState] = {}
         self._next_sweep = 0.0
 
@@ -181,7 +189,7 @@ class InMemoryBroker(Broker):
         if state.live_lock() is not None:
             return False
         info = GenerationInfo(chat_id, message_id, model, datetime.now(UTC), -1)
-        state.lock = _Lock(info, time.monotonic() + self.lock_ttl, asyncio.Event())
+        state.lock = _Lock(info, self._clock() + self.lock_ttl, asyncio.Event())
         state.generation_start = state.log.end
         state.generation_id = message_id
         return True
@@ -192,7 +200,7 @@ class InMemoryBroker(Broker):
         lock = None if state is None else state.owned_lock(message_id)
         if lock is None:
             return False
-        lock.expires_at = time.monotonic() + self.lock_ttl
+        lock.expires_at = self._clock() + self.lock_ttl
         return True
 
     async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
@@ -200,7 +208,7 @@ class InMemoryBroker(Broker):
         state = self._chats.get(chat_id)
         if state is not None and state.owned_lock(message_id) is not None:
             state.lock = None
-            state.active_at = time.monotonic()
+            state.active_at = self._clock()
 
     async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
         """See `Broker.active_generation`."""
@@ -252,17 +260,17 @@ class InMemoryBroker(Broker):
             yield _MemoryCursor(state, offset, replayed, self.batch_size)
         finally:
             state.subscribers -= 1
-            state.active_at = time.monotonic()
+            state.active_at = self._clock()
 
     def _chat(self, chat_id: UUID) -> _ChatState:
         state = self._chats.get(chat_id)
         if state is None:
-            state = self._chats[chat_id] = _ChatState(self.max_events)
+            state = self._chats[chat_id] = _ChatState(self.max_events, self._clock)
         return state
 
     def _sweep(self) -> None:
         """Forget idle chats, at most once per sweep interval."""
-        now = time.monotonic()
+        now = self._clock()
         if now < self._next_sweep:
             return
         self._next_sweep = now + min(MAX_SWEEP_INTERVAL_SECONDS, self.retention_seconds)

@@ -1,6 +1,7 @@
 """Creating, reading, renaming, sharing and deleting chats."""
 
 import uuid
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from tests.api.chats.operations import (
     SWITCH_BRANCH,
     UPDATE_CHAT,
 )
+from tests.api.conftest import OwnedChat
 from tests.factories import add_conversation, create_chat, rate, sign_up
 from tests.helpers import GraphQLClient
 
@@ -58,13 +60,15 @@ async def test_a_title_of_200_characters_is_accepted(client: GraphQLClient) -> N
 
 
 @pytest.mark.parametrize("title", ["", "   ", "t" * 201])
-async def test_a_bad_title_is_bad_user_input(client: GraphQLClient, title: str) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat_via_api(client, ada.token)
-    for operation, variables in [
+async def test_a_bad_title_is_bad_user_input(
+    client: GraphQLClient, title: str, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
+    cases: list[tuple[str, dict[str, Any]]] = [
         (CREATE_CHAT, {"input": {"title": title}}),
         (UPDATE_CHAT, {"id": chat_id, "input": {"title": title}}),
-    ]:
+    ]
+    for operation, variables in cases:
         error = await client.error(operation, variables, token=ada.token)
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "title"}
         assert error["message"] == "Title must be 1 to 200 characters."
@@ -114,12 +118,13 @@ async def test_ids_that_are_not_uuids_are_bad_user_input(
     client: GraphQLClient, bad_id: str
 ) -> None:
     ada = await sign_up(client, "ada")
-    for operation, variables in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         (CREATE_CHAT, {"input": {"id": bad_id}}),
         (CHAT, {"id": bad_id}),
         (UPDATE_CHAT, {"id": bad_id, "input": {"title": "x"}}),
         (DELETE_CHAT, {"id": bad_id}),
-    ]:
+    ]
+    for operation, variables in cases:
         error = await client.error(operation, variables, token=ada.token)
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
 
@@ -147,10 +152,9 @@ async def test_update_chat_changes_only_what_is_given(client: GraphQLClient) -> 
 
 
 async def test_delete_chat_removes_its_messages_and_ratings_in_one_go(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     kept_chat_id = await create_chat(app, ada)
     messages = await add_conversation(app, chat_id, turns=2)
     kept = await add_conversation(app, kept_chat_id, turns=1)

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.chats.operations import CHATS, DELETE_CHAT, MESSAGES
+from tests.api.conftest import OwnedChat
 from tests.factories import Person, add_conversation, create_chat, sign_up
 from tests.helpers import GraphQLClient
 
@@ -77,11 +78,9 @@ async def test_the_next_page_is_right_after_inserts_and_deletes(
 
 
 async def test_first_zero_gives_no_edges_but_tells_whether_there_are_any(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    await create_chat(app, ada)
-    page = await chats_page(client, ada, first=0)
+    page = await chats_page(client, ada_chat.owner, first=0)
     assert page == {
         "totalCount": 1,
         "edges": [],
@@ -137,10 +136,9 @@ def ids_of(page: dict[str, Any]) -> list[str]:
 
 
 async def test_messages_come_oldest_first_forwards_and_backwards(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     ids = await add_conversation(app, chat_id, turns=3)
 
     everything = await messages_page(client, ada, chat_id)
@@ -170,9 +168,10 @@ async def test_messages_come_oldest_first_forwards_and_backwards(
     assert {p["totalCount"] for p in (everything, forwards, rest, newest, older, oldest)} == {6}
 
 
-async def test_messages_between_two_cursors(client: GraphQLClient, app: FastAPI) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+async def test_messages_between_two_cursors(
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     ids = await add_conversation(app, chat_id, turns=3)
     cursors = [edge["cursor"] for edge in (await messages_page(client, ada, chat_id))["edges"]]
     between = await messages_page(client, ada, chat_id, after=cursors[0], before=cursors[4])
@@ -191,10 +190,9 @@ async def test_messages_between_two_cursors(client: GraphQLClient, app: FastAPI)
     ],
 )
 async def test_bad_messages_arguments_are_bad_user_input(
-    client: GraphQLClient, app: FastAPI, variables: dict[str, Any], field: str
+    client: GraphQLClient, variables: dict[str, Any], field: str, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     error = await client.error(MESSAGES, {"id": chat_id, **variables}, token=ada.token)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert error["path"] == ["chat", "messages"]

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from src.core.enums import MessageRole
 from tests.api.chats.operations import CHATS, SWITCH_BRANCH, THREAD
+from tests.api.conftest import OwnedChat
 from tests.factories import add_message, create_chat, sign_up
 from tests.helpers import GraphQLClient
 
@@ -30,10 +31,9 @@ async def make_tree(app: FastAPI, chat_id: str) -> dict[str, str]:
 
 
 async def test_thread_is_the_path_to_the_current_leaf_or_to_any_message(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     tree = await make_tree(app, chat_id)
 
     async def thread(leaf: str | None) -> list[str]:
@@ -48,10 +48,9 @@ async def test_thread_is_the_path_to_the_current_leaf_or_to_any_message(
 
 
 async def test_switch_branch_keeps_the_leaf_for_every_device(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     tree = await make_tree(app, chat_id)
 
     switched = await client.data(
@@ -81,9 +80,10 @@ async def test_a_new_message_becomes_the_leaf_and_moves_the_chat_to_the_top(
     assert thread["chat"] == {"currentLeafId": message_id, "thread": [{"id": message_id}]}
 
 
-async def test_child_ids_are_the_branches_oldest_first(client: GraphQLClient, app: FastAPI) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+async def test_child_ids_are_the_branches_oldest_first(
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     tree = await make_tree(app, chat_id)
     data = await client.data(CHILDREN, {"id": chat_id}, token=ada.token)
     children = {
@@ -98,9 +98,10 @@ async def test_child_ids_are_the_branches_oldest_first(client: GraphQLClient, ap
     }
 
 
-async def test_a_message_of_another_chat_is_not_found(client: GraphQLClient, app: FastAPI) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+async def test_a_message_of_another_chat_is_not_found(
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     await add_message(app, chat_id)
     elsewhere = await add_message(app, await create_chat(app, ada))
     for leaf in (elsewhere, str(uuid.uuid4())):
@@ -113,9 +114,10 @@ async def test_a_message_of_another_chat_is_not_found(client: GraphQLClient, app
         assert [error["extensions"] for error in body["errors"]] == [{"code": "NOT_FOUND"}]
 
 
-async def test_bad_ids_name_their_argument(client: GraphQLClient, app: FastAPI) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+async def test_bad_ids_name_their_argument(
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     leaf = await add_message(app, chat_id)
     for variables, field in [
         ({"chatId": "nope", "leafId": leaf}, "chatId"),
@@ -127,8 +129,9 @@ async def test_bad_ids_name_their_argument(client: GraphQLClient, app: FastAPI) 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "leafId"}
 
 
-async def test_an_empty_chat_has_an_empty_thread(client: GraphQLClient, app: FastAPI) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+async def test_an_empty_chat_has_an_empty_thread(
+    client: GraphQLClient, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
     data = await client.data(THREAD, {"id": chat_id}, token=ada.token)
     assert data == {"chat": {"currentLeafId": None, "thread": []}}

@@ -1,11 +1,13 @@
 """Message fields (parts, text, usage, status) and ratings."""
 
 import uuid
+from typing import Any
 
 from fastapi import FastAPI
 
 from src.core.enums import MessageRole, Visibility
 from tests.api.chats.operations import RATE_MESSAGE
+from tests.api.conftest import OwnedChat
 from tests.factories import add_message, create_chat, sign_up
 from tests.helpers import GraphQLClient
 
@@ -27,7 +29,7 @@ query Last($id: ID!) {
   }
 }
 """
-PARTS = [
+PARTS: list[dict[str, Any]] = [
     {"type": "text", "text": "Here is "},
     {"type": "file", "url": "https://example.com/a.png", "media_type": "image/png", "name": None},
     {"type": "tool_call", "tool_call_id": "c1", "tool_name": "add", "arguments": {"a": 1}},
@@ -44,10 +46,9 @@ PARTS = [
 
 
 async def test_a_message_shows_its_parts_text_and_usage(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     question = await add_message(app, chat_id, "question")
     answer = await add_message(
         app,
@@ -100,10 +101,9 @@ async def test_a_message_shows_its_parts_text_and_usage(
 
 
 async def test_a_user_message_has_no_model_usage_or_parent(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    chat_id = await create_chat(app, ada)
+    ada, chat_id = ada_chat
     await add_message(app, chat_id, "hi")
     message = (await client.data(LAST_MESSAGE, {"id": chat_id}, token=ada.token))["chat"][
         "lastMessage"
@@ -125,10 +125,10 @@ async def rating_of(client: GraphQLClient, token: str, message_id: str, rating: 
 
 
 async def test_rate_message_sets_changes_and_clears_the_rating(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    message_id = await add_message(app, await create_chat(app, ada))
+    ada, chat_id = ada_chat
+    message_id = await add_message(app, chat_id)
     assert await rating_of(client, ada.token, message_id, "UP") == "UP"
     assert await rating_of(client, ada.token, message_id, "DOWN") == "DOWN"
     assert await rating_of(client, ada.token, message_id, None) is None
@@ -143,10 +143,10 @@ async def test_rate_message_sets_changes_and_clears_the_rating(
 
 
 async def test_two_ratings_in_one_request_each_see_their_own_write(
-    client: GraphQLClient, app: FastAPI
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
 ) -> None:
-    ada = await sign_up(client, "ada")
-    message_id = await add_message(app, await create_chat(app, ada))
+    ada, chat_id = ada_chat
+    message_id = await add_message(app, chat_id)
     data = await client.data(
         """
         mutation Twice($id: ID!) {

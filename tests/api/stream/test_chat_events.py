@@ -1,8 +1,8 @@
 """Replies outlive their subscribers: disconnect, stop, resume, watchers, slow readers, recovery."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from main import create_app
 from src.core.enums import FinishReason, MessageRole, MessageStatus, UserType
 from src.lib.db.models import Chat, Message, User
+from src.lib.streaming.memory import InMemoryBroker
+from tests.api.conftest import OwnedChat
 from tests.api.stream.operations import (
     CHAT,
     CHAT_EVENTS,
@@ -24,24 +26,48 @@ from tests.api.stream.operations import (
     watch_until_finished,
 )
 from tests.conftest import make_settings, serve
-from tests.helpers import GraphQLClient
-from tests.ws import OperationError, open_socket
+from tests.helpers import GraphQLClient, wait_until
+from tests.ws import GraphQLSocket, OperationError, open_socket
 
 LONG = "tell me everything " * 40
-CREATE_CHAT = "mutation C($id: ID!) { createChat(input: {id: $id}) { id } }"
+
+
+async def _last_message(
+    client: GraphQLClient, token: str, chat_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The last message of the chat's thread, if the chat has any."""
+    chat = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]
+    last: dict[str, Any] | None = chat["thread"][-1] if chat and chat["thread"] else None
+    return last
 
 
 async def _wait_for_status(
     client: GraphQLClient, token: str, chat_id: uuid.UUID, status: str
 ) -> dict[str, Any]:
-    for _ in range(200):
-        chat = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]
-        thread = chat["thread"] if chat else []
-        if thread and thread[-1]["status"] == status:
-            last: dict[str, Any] = thread[-1]
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the reply never became {status}")
+    """Wait until the chat's last message has the status; return it."""
+
+    async def reached() -> bool:
+        last = await _last_message(client, token, chat_id)
+        return last is not None and last["status"] == status
+
+    await wait_until(reached, timeout=10)
+    last = await _last_message(client, token, chat_id)
+    assert last is not None
+    return last
+
+
+@asynccontextmanager
+async def _watcher_and_author(
+    server_url: str, app: FastAPI, chat: OwnedChat
+) -> AsyncIterator[tuple[GraphQLSocket, GraphQLSocket]]:
+    """The owner's two sockets: one already watching the chat's events (as "w"), one free."""
+    broker = app.state.runtime.broker
+    assert isinstance(broker, InMemoryBroker)
+    token = chat.owner.token
+    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": chat.chat_id})
+        await wait_until(lambda: broker.subscriber_count(uuid.UUID(chat.chat_id)) == 1)
+        yield watcher, author
 
 
 async def _first_events(socket: Any, op_id: str, count: int) -> list[dict[str, Any]]:
@@ -115,13 +141,11 @@ async def test_resume_with_after_seq_gets_exactly_the_missed_events(
     assert streamed_text(seen + rest) == rest[-1]["message"]["text"]
 
 
-async def test_two_watchers_receive_the_same_events(client: GraphQLClient, server_url: str) -> None:
-    auth = await client.register()
-    token, chat_id = auth["accessToken"], uuid.uuid4()
-    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
-    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
-        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
-        await asyncio.sleep(0.2)
+async def test_two_watchers_receive_the_same_events(
+    server_url: str, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    chat_id = ada_chat.chat_id
+    async with _watcher_and_author(server_url, app, ada_chat) as (watcher, author):
         await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, "hello both")})
         authored = await author.collect("a", "chatStream")
         watched = await watch_until_finished(watcher, "w")
@@ -130,13 +154,11 @@ async def test_two_watchers_receive_the_same_events(client: GraphQLClient, serve
     assert watched[-1]["message"]["id"] == authored[-1]["message"]["id"]
 
 
-async def test_a_watcher_follows_later_generations(client: GraphQLClient, server_url: str) -> None:
-    auth = await client.register()
-    token, chat_id = auth["accessToken"], uuid.uuid4()
-    await client.data(CREATE_CHAT, {"id": str(chat_id)}, token)
-    async with open_socket(server_url, token) as watcher, open_socket(server_url, token) as author:
-        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
-        await asyncio.sleep(0.2)
+async def test_a_watcher_follows_later_generations(
+    server_url: str, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    chat_id = ada_chat.chat_id
+    async with _watcher_and_author(server_url, app, ada_chat) as (watcher, author):
         for turn in ("first", "second"):
             await author.subscribe(turn, CHAT_STREAM, {"input": message_input(chat_id, turn)})
             await author.collect(turn, "chatStream")
@@ -196,12 +218,12 @@ async def test_the_partial_reply_is_flushed_while_it_streams(
     async with open_socket(server_url, token) as socket:
         await socket.subscribe("1", CHAT_STREAM, {"input": message_input(chat_id, LONG * 2)})
         await _first_events(socket, "1", 3)
-        for _ in range(100):
-            thread = (await client.data(CHAT, {"id": str(chat_id)}, token))["chat"]["thread"]
-            if thread[-1]["text"]:
-                break
-            await asyncio.sleep(0.05)
-        assert thread[-1]["status"] == "STREAMING" and thread[-1]["text"]
+
+        async def saved_while_streaming() -> bool:
+            last = await _last_message(client, token, chat_id)
+            return last is not None and last["status"] == "STREAMING" and bool(last["text"])
+
+        await wait_until(saved_while_streaming)
         await client.data(STOP, {"chatId": str(chat_id)}, token)
 
 

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -12,12 +13,17 @@ from src.api.schema import schema
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.types import TextDelta
 
-EVENT = TextDelta(seq=7, message_id=str(uuid.uuid4()), delta="hello ")  # type: ignore[arg-type]
+EVENT = TextDelta(seq=7, message_id=strawberry.ID(str(uuid.uuid4())), delta="hello ")
 CHAT = {"c": str(uuid.uuid4())}
 
 
-async def _execute(executor_class: type, document: str, variables: dict[str, Any]) -> Any:
+async def _execute(
+    executor_class: type[StrawberryGraphQLCoreExecutionContext],
+    document: str,
+    variables: dict[str, Any],
+) -> Any:
     executor = executor_class.build(schema._schema, parse(document), raw_variable_values=variables)
+    assert not isinstance(executor, list), executor  # a list holds the document's errors
     per_event = executor.build_per_event_executor(EVENT)
     result = per_event.execute_operation(False)
     return (await result if inspect.isawaitable(result) else result), per_event

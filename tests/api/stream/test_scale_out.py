@@ -1,6 +1,5 @@
 """Two server processes sharing the database and Redis: nothing lives in one process only."""
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis.asyncio as redis
 from fastapi import FastAPI
 
 from main import create_app
@@ -22,10 +20,9 @@ from tests.api.stream.operations import (
     watch_until_finished,
 )
 from tests.conftest import make_settings, serve
-from tests.helpers import GraphQLClient
+from tests.helpers import REDIS_URL, GraphQLClient, require_redis
 from tests.ws import OperationError, open_socket
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LONG = "tell me everything " * 40
 
 
@@ -37,12 +34,7 @@ async def two_servers(
 
     (`app` is the session's app on the same database: taking it gets the tables cleaned.)
     """
-    try:
-        await redis.from_url(REDIS_URL).ping()
-    except (OSError, redis.ConnectionError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer: {error}")
-        pytest.skip(f"Redis does not answer: {error}")
+    await require_redis()
     async with AsyncExitStack() as stack:
         urls, apps = [], []
         for name in ("a", "b"):

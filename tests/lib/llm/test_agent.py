@@ -26,6 +26,7 @@ from src.lib.llm.tools import (
     default_registry,
 )
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, ToolCallRequest, Usage
+from tests.helpers import wait_until
 from tests.lib.llm.chat_server import ChatServer, text_reply, tool_reply
 from tests.lib.llm.helpers import collect
 
@@ -33,7 +34,13 @@ NO_OPTIONS = GenerationOptions()
 
 
 class SlowCalculator(CalculatorTool):
+    """A calculator that does not answer within a test; `started` is set once it runs."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> Any:
+        self.started.set()
         await asyncio.sleep(30)
 
 
@@ -235,8 +242,9 @@ async def test_provider_error_propagates_after_the_text(context: ToolContext) ->
 
 
 async def test_cancellation_propagates_while_a_tool_runs(context: ToolContext) -> None:
-    task = asyncio.create_task(agent("1 + 1", context, tools=registry(SlowCalculator())))
-    await asyncio.sleep(0.05)
+    tool = SlowCalculator()
+    task = asyncio.create_task(agent("1 + 1", context, tools=registry(tool)))
+    await wait_until(tool.started.is_set)
 
     task.cancel()
 

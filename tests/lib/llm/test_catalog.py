@@ -18,7 +18,7 @@ def settings(**values: Any) -> Settings:
         "default_model": "",
         "demo_model_enabled": False,
     }
-    return Settings(_env_file=None, **(base | values))  # type: ignore[call-arg]
+    return Settings(_env_file=None, **(base | values))
 
 
 async def test_demo_only_when_no_model_is_configured() -> None:

@@ -17,6 +17,7 @@ from src.lib.llm.types import (
     Usage,
     tool_message,
 )
+from tests.helpers import wait_until
 from tests.lib.llm.helpers import collect, collect_failing
 
 ALL_TOOLS = default_registry().specs()
@@ -180,8 +181,14 @@ async def test_token_delay_spaces_the_chunks() -> None:
 
 async def test_can_be_cancelled_mid_stream() -> None:
     provider = DemoProvider(token_delay=10)
-    task = asyncio.create_task(collect(provider.stream("demo", [], [], NO_OPTIONS)))
-    await asyncio.sleep(0.05)
+    received: list[ProviderEvent] = []
+
+    async def consume() -> None:
+        async for event in provider.stream("demo", [], [], NO_OPTIONS):
+            received.append(event)
+
+    task = asyncio.create_task(consume())
+    await wait_until(lambda: len(received) == 1)  # the next chunk is 10 s away
 
     task.cancel()
 

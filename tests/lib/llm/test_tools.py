@@ -1,6 +1,6 @@
 """The tool registry and the built-in tools: calculator, current_time, search_chats."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -94,7 +94,7 @@ async def test_current_time_in_a_zone(context: ToolContext) -> None:
     result = await CurrentTimeTool().run({"timezone": "Asia/Kolkata"}, context)
 
     assert result["timezone"] == "Asia/Kolkata"
-    assert datetime.fromisoformat(result["iso"]).utcoffset().total_seconds() == 5.5 * 3600
+    assert datetime.fromisoformat(result["iso"]).utcoffset() == timedelta(hours=5.5)
 
 
 async def test_current_time_defaults_to_utc(context: ToolContext) -> None:

@@ -4,20 +4,18 @@ Redis tests use a random key prefix and delete their keys afterwards. They are s
 Redis does not answer, except under CI (`CI` set), where they fail.
 """
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.memory import InMemoryBroker
 from src.lib.streaming.redis_broker import RedisBroker
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.helpers import REDIS_URL as REDIS_URL  # test_redis_broker.py imports it from here
+from tests.helpers import FakeClock, require_redis
 
 type BrokerFactory = Callable[..., Broker]
 
@@ -25,14 +23,8 @@ type BrokerFactory = Callable[..., Broker]
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     """A fresh key prefix on the test Redis; its keys are deleted after the test."""
-    client = Redis.from_url(REDIS_URL, decode_responses=True, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as error:
-        await client.aclose()
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer: {error}")
-        pytest.skip(f"Redis does not answer: {error}")
+    await require_redis()
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
     prefix = f"test-{uuid.uuid4().hex[:12]}:"
     try:
         yield prefix
@@ -58,15 +50,18 @@ async def make_redis_broker(redis_prefix: str) -> AsyncIterator[Callable[..., Re
         await broker.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_broker(request: pytest.FixtureRequest) -> BrokerFactory:
-    """Create brokers of the parametrized kind: `make(lock_ttl=5.0, **limits)`."""
-    if request.param == "redis":
+@pytest.fixture
+def make_broker(store: str, clock: FakeClock, request: pytest.FixtureRequest) -> BrokerFactory:
+    """Create brokers of the parametrized `store`: `make(lock_ttl=5.0, **limits)`.
+
+    In-memory brokers run on the test's fake `clock`.
+    """
+    if store == "redis":
         factory: BrokerFactory = request.getfixturevalue("make_redis_broker")
         return factory
 
     def make(lock_ttl: float = 5.0, **limits: Any) -> InMemoryBroker:
-        return InMemoryBroker(lock_ttl, **limits)
+        return InMemoryBroker(lock_ttl, clock=clock, **limits)
 
     return make
 

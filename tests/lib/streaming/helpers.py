@@ -1,7 +1,7 @@
 """Builders and readers shared by the broker tests."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from uuid import UUID, uuid4
 
 from src.lib.streaming.broker import Broker
@@ -13,8 +13,9 @@ from src.lib.streaming.events import (
     ToolCallEvent,
     is_terminal,
 )
-
-TIMEOUT = 5.0
+from src.lib.streaming.memory import InMemoryBroker
+from src.lib.streaming.redis_broker import RedisBroker
+from tests.helpers import TIMEOUT
 
 
 class Generation:
@@ -53,7 +54,7 @@ async def start(broker: Broker, generation: Generation) -> None:
     assert await broker.start_generation(generation.chat_id, generation.message_id, "demo")
 
 
-async def publish_all(broker: Broker, chat_id: UUID, events: list[StreamEvent]) -> None:
+async def publish_all(broker: Broker, chat_id: UUID, events: Sequence[StreamEvent]) -> None:
     for event in events:
         await broker.publish(chat_id, event)
 
@@ -82,9 +83,17 @@ async def take_until_terminal(subscription: AsyncIterator[StreamEvent]) -> list[
     return events
 
 
-def text_of(events: list[StreamEvent]) -> str:
+def subscribed(broker: Broker, chat_id: UUID) -> bool:
+    """Whether a subscription to the chat has taken its place and waits for events."""
+    if isinstance(broker, InMemoryBroker):
+        return broker.subscriber_count(chat_id) > 0
+    assert isinstance(broker, RedisBroker)
+    return broker.connections_in_use > 0  # a waiting subscription holds a pool connection
+
+
+def text_of(events: Sequence[StreamEvent]) -> str:
     return "".join(e.delta for e in events if isinstance(e, TextDelta))
 
 
-def seqs(events: list[StreamEvent]) -> list[int]:
+def seqs(events: Sequence[StreamEvent]) -> list[int]:
     return [e.seq for e in events]

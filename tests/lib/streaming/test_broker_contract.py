@@ -9,22 +9,19 @@ import pytest
 
 from src.lib.streaming.broker import Broker, SubscriberLaggedError, coalesce
 from src.lib.streaming.events import StreamEvent, TextDelta, is_terminal
+from tests.helpers import TIMEOUT, ExpiryClock, wait_until
 from tests.lib.streaming.conftest import BrokerFactory
 from tests.lib.streaming.helpers import (
-    TIMEOUT,
     Generation,
     publish_all,
     run_generation,
     seqs,
     start,
+    subscribed,
     take,
     take_until_terminal,
     text_of,
 )
-
-# How long a just-created subscription task is given to take its place in the log. The tests
-# pass whichever way the race goes; the pause only makes them exercise the intended path.
-SETTLE = 0.1
 
 
 async def test_replay_after_seq_of_running_generation_gives_the_missed_events_once(
@@ -33,12 +30,15 @@ async def test_replay_after_seq_of_running_generation_gives_the_missed_events_on
     chat_id = uuid4()
     generation = Generation(chat_id)
     await start(broker, generation)
-    published = [generation.started(), *(generation.tool_call() for _ in range(5))]
+    published: list[StreamEvent] = [
+        generation.started(),
+        *(generation.tool_call() for _ in range(5)),
+    ]
     await publish_all(broker, chat_id, published)
 
     async with aclosing(broker.subscribe(chat_id, after_seq=2)) as subscription:
         assert await take(subscription, 3) == published[3:]
-        rest = [generation.tool_call(), generation.finished()]
+        rest: list[StreamEvent] = [generation.tool_call(), generation.finished()]
         await publish_all(broker, chat_id, rest)
         assert await take_until_terminal(subscription) == rest
 
@@ -87,7 +87,7 @@ async def test_subscriber_joining_between_generations_sees_the_next_from_seq_0(
 
     async with aclosing(broker.subscribe(chat_id)) as subscription:
         reader = asyncio.create_task(take_until_terminal(subscription))
-        await asyncio.sleep(SETTLE)
+        await wait_until(lambda: subscribed(broker, chat_id))
         following = Generation(chat_id)
         events = await run_generation(broker, following)
         assert await reader == events
@@ -151,7 +151,7 @@ async def test_slow_subscriber_gets_merged_deltas_and_never_slows_the_publisher(
     generation = Generation(chat_id)
     await start(broker, generation)
     await broker.publish(chat_id, generation.started())
-    deltas = [generation.delta(f"token{i} ") for i in range(300)]
+    deltas: list[StreamEvent] = [generation.delta(f"token{i} ") for i in range(300)]
     finished = generation.finished()
     publish_time = 0.0
     published_at = 0.0
@@ -216,18 +216,22 @@ async def test_generation_lock_is_exclusive_until_its_owner_finishes(broker: Bro
     assert await broker.start_generation(chat_id, other, "demo")
 
 
-async def test_generation_lock_expires_without_heartbeat(make_broker: BrokerFactory) -> None:
+async def test_generation_lock_expires_without_heartbeat(
+    make_broker: BrokerFactory, expiry_clock: ExpiryClock
+) -> None:
     broker = make_broker(lock_ttl=0.5)
     chat_id, owner, other = uuid4(), uuid4(), uuid4()
     assert await broker.start_generation(chat_id, owner, "demo")
 
-    await asyncio.sleep(0.3)
+    await expiry_clock.elapse(0.3)
     assert await broker.heartbeat(chat_id, owner)
-    await asyncio.sleep(0.3)
+    await expiry_clock.elapse(0.3)
     assert not await broker.start_generation(chat_id, other, "demo")
 
-    await asyncio.sleep(0.6)
-    assert await broker.active_generation(chat_id) is None
+    async def expired() -> bool:
+        return await broker.active_generation(chat_id) is None
+
+    await expiry_clock.elapse_until(expired, 0.6)
     assert await broker.start_generation(chat_id, other, "demo")
     assert not await broker.heartbeat(chat_id, owner)
 

@@ -86,5 +86,5 @@ def test_coalesce_merges_adjacent_deltas_of_one_message() -> None:
 
 @pytest.mark.parametrize("count", [0, 1])
 def test_coalesce_leaves_short_lists_alone(count: int) -> None:
-    events: list[StreamEvent] = [TextDelta(1, MESSAGE, "a")][:count]
+    events: list[StreamEvent] = [TextDelta(1, MESSAGE, "a") for _ in range(count)]
     assert coalesce(events) == events

@@ -5,6 +5,7 @@ from contextlib import aclosing
 from uuid import uuid4
 
 from src.lib.streaming.memory import InMemoryBroker
+from tests.helpers import FakeClock, wait_until
 from tests.lib.streaming.helpers import Generation, run_generation, start, take
 
 
@@ -20,8 +21,7 @@ async def test_cancelled_waiting_subscriber_leaves_nothing_behind() -> None:
             pass
 
     readers = [asyncio.create_task(follow()) for _ in range(5)]
-    await asyncio.sleep(0.01)
-    assert broker.subscriber_count(chat_id) == 5
+    await wait_until(lambda: broker.subscriber_count(chat_id) == 5)
     for reader in readers:
         reader.cancel()
     await asyncio.wait(readers)
@@ -43,8 +43,8 @@ async def test_closed_subscription_is_forgotten() -> None:
     assert broker.subscriber_count(chat_id) == 0
 
 
-async def test_idle_chats_are_forgotten_after_retention() -> None:
-    broker = InMemoryBroker(5.0, retention_seconds=0.05)
+async def test_idle_chats_are_forgotten_after_retention(clock: FakeClock) -> None:
+    broker = InMemoryBroker(5.0, retention_seconds=0.05, clock=clock)
     idle, running, watched = uuid4(), uuid4(), uuid4()
     await run_generation(broker, Generation(idle))
     await start(broker, Generation(running))
@@ -52,7 +52,7 @@ async def test_idle_chats_are_forgotten_after_retention() -> None:
 
     async with aclosing(broker.subscribe(watched, after_seq=0)) as subscription:
         await take(subscription, 1)
-        await asyncio.sleep(0.1)
+        clock.advance(0.1)
         await start(broker, Generation(uuid4()))
 
         assert idle not in broker._chats
