@@ -9,7 +9,9 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from loguru import logger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 # KEYS: counter. ARGV: window ms. Returns the count in the window and the ms left in it.
 _HIT = """
@@ -18,6 +20,8 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}
 """
 _PRUNE_EVERY = 1024
+REDIS_TIMEOUT = 2.0
+"""Seconds a Redis command may take before the limiter counts in memory instead."""
 
 
 class RateLimiter(ABC):
@@ -63,18 +67,31 @@ class MemoryRateLimiter(RateLimiter):
 
 
 class RedisRateLimiter(RateLimiter):
-    """Counters in Redis (INCR with an expiry), so every process shares them."""
+    """Counters in Redis (INCR with an expiry), so every process shares them.
 
-    def __init__(self, redis_url: str, prefix: str = "chatapi:rate:") -> None:
-        self._redis: Redis = Redis.from_url(redis_url)
+    While Redis does not answer, hits are counted in this process instead (each process then
+    applies the limits on its own): sign-in keeps working through an outage, still limited.
+    """
+
+    def __init__(
+        self, redis_url: str, prefix: str = "chatapi:rate:", timeout: float = REDIS_TIMEOUT
+    ) -> None:
+        self._redis: Redis = Redis.from_url(
+            redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._hit_script = self._redis.register_script(_HIT)
         self._prefix = prefix
+        self._fallback = MemoryRateLimiter()
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> int | None:
         """Count one hit on a key (see `RateLimiter.hit`)."""
-        count, left_ms = await self._hit_script(
-            keys=[self._prefix + key], args=[math.ceil(window_seconds * 1000)]
-        )
+        try:
+            count, left_ms = await self._hit_script(
+                keys=[self._prefix + key], args=[math.ceil(window_seconds * 1000)]
+            )
+        except (RedisError, OSError):
+            logger.warning("Redis does not answer: rate limits counted in this process")
+            return await self._fallback.hit(key, limit, window_seconds)
         return None if int(count) <= limit else max(1, math.ceil(int(left_ms) / 1000))
 
     async def close(self) -> None:

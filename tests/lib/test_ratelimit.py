@@ -7,6 +7,7 @@ import pytest
 
 from src.lib.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from tests.helpers import REDIS_URL, ExpiryClock, FakeClock, require_redis
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -43,3 +44,14 @@ async def test_a_new_window_starts_after_the_old_one_ends(
         return await limiter.hit("w", 1, 0.2) is None
 
     await expiry_clock.elapse_until(passes, 0.3)
+
+
+async def test_without_redis_the_limits_hold_in_this_process() -> None:
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    try:
+        results = [await limiter.hit("k", 2, 60) for _ in range(3)]
+    finally:
+        await limiter.close()
+
+    assert results[:2] == [None, None]
+    assert results[2] is not None and 0 < results[2] <= 60
