@@ -10,7 +10,8 @@ is sent at the end of the tick it was issued in when Redis is idle, batches grow
 instead of the round trips, and commands reach Redis in the order they were issued (the order
 of one chat's events). A batch runs as one MULTI/EXEC: atomic, so a script cache flush cannot
 fall between two of its commands, and when Redis forgot a script (NOSCRIPT), none of the batch
-ran and the whole batch is sent again after loading the scripts.
+ran and the whole batch is sent again after loading the scripts. A batch of one command is sent
+alone (the case of a quiet server, where latency matters most).
 """
 
 import asyncio
@@ -20,7 +21,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.typing import EncodableT
 
 
@@ -115,6 +116,12 @@ class CommandBatcher:
         return replies
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:
+        if len(batch) == 1:  # nothing to keep together: MULTI/EXEC would only cost time
+            execute: Any = self._redis.execute_command  # unannotated in redis-py
+            try:
+                return [await execute(*batch[0].command)]
+            except ResponseError as error:
+                return [error]
         async with self._redis.pipeline(transaction=True) as pipe:
             for call in batch:
                 pipe.execute_command(*call.command)
