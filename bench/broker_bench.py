@@ -4,7 +4,9 @@ Run from the repository root (Redis is skipped when it does not answer):
 
     uv run python -m bench.broker_bench [--events 10000] [--redis-url redis://127.0.0.1:6379/0]
 
-Each case runs `chats` generations at once, each followed by `subscribers` readers. Every chat
+Each case runs `chats` generations at once, each followed by `subscribers` readers, on one
+broker; `redis/2` publishes on one RedisBroker and reads on another, as two server processes
+would (the events then reach the readers through Redis, not from memory). Every chat
 publishes StreamStarted, its share of `--events` TextDeltas and StreamFinished, yielding to the
 event loop after each publish as a real token loop does, while its readers read it to the end.
 For each broker and case it prints µs per event (wall time of publish + delivery, until the
@@ -33,6 +35,8 @@ from src.lib.streaming.memory import InMemoryBroker
 from src.lib.streaming.redis_broker import RedisBroker
 
 TOKEN = "token "
+type Brokers = tuple[Broker, Broker]
+"""The broker the generations publish on, and the one their readers subscribe on."""
 CASES = [(1, 1), (1, 10), (40, 1), (500, 1), (500, 2)]
 """(chats, subscribers per chat)."""
 
@@ -59,14 +63,15 @@ async def _publish(broker: Broker, chat_id: uuid.UUID, message_id: uuid.UUID, de
     await broker.publish(chat_id, StreamFinished(deltas + 1, message_id, "STOP", None))
 
 
-async def run_case(broker: Broker, chats: int, subscribers: int, events: int) -> dict[str, float]:
+async def run_case(brokers: Brokers, chats: int, subscribers: int, events: int) -> dict[str, float]:
     """Run `chats` generations of `events // chats` deltas, each read by `subscribers`."""
+    broker, readers_broker = brokers
     deltas = max(1, events // chats)
     generations = [(uuid.uuid4(), uuid.uuid4()) for _ in range(chats)]
     for chat_id, message_id in generations:
         assert await broker.start_generation(chat_id, message_id, "bench")
     readers = [
-        asyncio.create_task(_read_to_end(broker, chat_id))
+        asyncio.create_task(_read_to_end(readers_broker, chat_id))
         for chat_id, _ in generations
         for _ in range(subscribers)
     ]
@@ -155,18 +160,22 @@ async def _delete_prefix(url: str, prefix: str) -> None:
         await client.aclose()
 
 
-async def _run_row(name: str, broker: Broker, case: tuple[int, int], events: int, url: str) -> str:
+async def _run_row(
+    name: str, brokers: Brokers, case: tuple[int, int], events: int, url: str
+) -> str:
     chats, subscribers = case
-    counter = _ClientCounter(url if name == "redis" else None)
+    redis = name.startswith("redis")
+    counter = _ClientCounter(url if redis else None)
     try:
         async with counter:
-            row = await run_case(broker, chats, subscribers, events)
+            row = await run_case(brokers, chats, subscribers, events)
     except Exception as error:  # a failing case is a result too
         return f"{name:<8}{chats:>6}{subscribers:>6}  failed: {type(error).__name__}: {error}"
     finally:
         await counter.close()
-        await broker.close()
-    clients = f"{counter.peak:>9}" if name == "redis" else f"{'-':>9}"
+        for broker in set(brokers):
+            await broker.close()
+    clients = f"{counter.peak:>9}" if redis else f"{'-':>9}"
     return (
         f"{name:<8}{chats:>6}{subscribers:>6}{row['events']:>8.0f}{row['us_per_event']:>10.1f}"
         f"{row['events_per_s']:>11.0f}{row['received']:>9.0%}{clients}"
@@ -176,9 +185,17 @@ async def _run_row(name: str, broker: Broker, case: tuple[int, int], events: int
 async def main(events: int, redis_url: str) -> None:
     """Run every case and print the table."""
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-    kinds: list[tuple[str, Callable[[], Broker]]] = [("memory", lambda: InMemoryBroker(15))]
+
+    def one(broker: Broker) -> Brokers:
+        return broker, broker
+
+    def redis() -> RedisBroker:
+        return RedisBroker(redis_url, 15, prefix=prefix)
+
+    kinds: list[tuple[str, Callable[[], Brokers]]] = [("memory", lambda: one(InMemoryBroker(15)))]
     if await _redis_answers(redis_url):
-        kinds.append(("redis", lambda: RedisBroker(redis_url, 15, prefix=prefix)))
+        kinds.append(("redis", lambda: one(redis())))
+        kinds.append(("redis/2", lambda: (redis(), redis())))
     else:
         print(f"Redis at {redis_url} does not answer: skipped")
 
