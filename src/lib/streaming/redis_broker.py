@@ -10,14 +10,25 @@ Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`):
   starts (`start`, `start_n`, `gen`), written when the lock is taken.
 - `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests; a
   process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
+- `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
 
-The log keys expire `retention_seconds` after the last publish, heartbeat or finish. Publishing is
-one script call (counter, XADD, expiry). A subscriber reads one atomic snapshot (lock, replay
-start, tail) and then XREADs from there: replay and live delivery are one read of one stream, so
-nothing is missed or repeated. A jump in `n` between the cursor and the next entry means entries
-were trimmed before being read: `SubscriberLaggedError`. The blocking XREAD borrows a pool
-connection for its duration; when the subscriber is cancelled redis-py disconnects that
-connection and returns it to the pool.
+The log keys expire `retention_seconds` after the last publish, heartbeat or finish.
+
+Connections do not grow with subscribers or chats: each process has a bounded pool for short
+commands (callers wait for a free connection rather than fail), one connection for its one
+blocking XREAD, and one for its stop-request subscription. Publishing is one script call
+(counter, XADD, expiry), sent through `redis_batch.CommandBatcher`: the publishes of one tick
+share a round trip, and `publish` returns once its event is in Redis. A subscriber reads one
+atomic snapshot (lock, replay start, tail), then reads from there through the process's
+`redis_reader.StreamReader`: from Redis with short reads while it replays or lags, then from the
+feed that the process's one XREAD fills. Events published in this process reach its own
+subscribers from memory. Replay and live delivery are one log, so nothing is missed or
+repeated; a jump in `n` means entries were trimmed before being read: `SubscriberLaggedError`.
+
+Timeouts: short commands have `socket_timeout`; the blocking XREAD's connection has
+`socket_timeout` more than its BLOCK, so a quiet chat is never a timeout. Every connection uses
+TCP keepalive (redis-py's default), and a pooled connection idle for `HEALTH_CHECK_SECONDS` is
+checked with a PING before it is used again.
 """
 
 import asyncio
@@ -25,27 +36,33 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from src.lib.streaming.broker import (
     Broker,
     EventCursor,
     GenerationInfo,
     LogSnapshot,
-    SubscriberLaggedError,
     last_seq_of,
 )
 from src.lib.streaming.events import StreamEvent, decode_event, encode_event
+from src.lib.streaming.redis_batch import CommandBatcher
+from src.lib.streaming.redis_reader import Position, StreamEntry, StreamReader, parse_id
 from src.lib.streaming.redis_stops import StopWatch
 
 BLOCK_MILLISECONDS = 10_000
-"""How long one XREAD waits before it is simply issued again."""
+"""How long the blocking XREAD waits before it is simply issued again."""
 
-type _Position = tuple[str, int]
-"""A cursor in a chat's stream: the last entry id read and the next expected entry number."""
+HEALTH_CHECK_SECONDS = 30
+"""A pooled connection idle for longer is checked with a PING before it is used."""
+
+WAIT_RETRIES = 3
+"""How often the blocking XREAD and the stop subscription reconnect before giving up."""
 
 _OWNER = """
 local lock = redis.call('GET', KEYS[1])
@@ -87,12 +104,13 @@ return 1
 """
 )
 
-# KEYS: events, log. ARGV: max events, encoded event, retention ms.
+# KEYS: events, log. ARGV: max events, encoded event, retention ms. Returns the entry id and n.
 _PUBLISH = """
 local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[2])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {id, n}
 """
 
 # KEYS: lock, stop flag. ARGV: stop channel, lock ttl ms.
@@ -120,44 +138,12 @@ class _ChatKeys:
         self.stop_flag = base + "stop-requested"
 
 
-class _RedisCursor(EventCursor):
-    def __init__(
-        self,
-        redis: Redis,
-        key: str,
-        position: _Position,
-        replay_generation: UUID | None,
-        batch_size: int,
-    ) -> None:
-        super().__init__(replay_generation)
-        self._redis = redis
-        self._key = key
-        self._last_id, self._next_n = position
-        self._batch_size = batch_size
-
-    async def read(self) -> list[StreamEvent]:
-        reply: Any = None
-        while not reply:
-            reply = await self._redis.xread(
-                {self._key: self._last_id}, count=self._batch_size, block=BLOCK_MILLISECONDS
-            )
-        entries = cast(list[tuple[str, dict[str, str]]], reply[0][1])
-        first_n = int(entries[0][1]["n"])
-        # A smaller number means the log expired and restarted: nothing of ours was trimmed.
-        if first_n > self._next_n:
-            raise SubscriberLaggedError(
-                f"subscriber fell behind: {first_n - self._next_n} events were trimmed unread"
-            )
-        self._last_id = entries[-1][0]
-        self._next_n = int(entries[-1][1]["n"]) + 1
-        return [decode_event(fields["e"]) for _, fields in entries]
-
-
 class RedisBroker(Broker):
     """A broker whose state lives in Redis, shared by every process (see the module docstring).
 
-    It speaks RESP2 over one connection pool; a subscription holds a pool connection while it
-    waits, and a running generation's `stop_requests` holds one pub/sub connection.
+    It speaks RESP2. Its connections are named `{prefix}broker` (see `CLIENT LIST`): at most
+    `max_connections` for short commands, one for the blocking XREAD and one for the stop
+    requests' pattern subscription.
     """
 
     def __init__(
@@ -169,7 +155,22 @@ class RedisBroker(Broker):
         max_events: int = 10_000,
         retention_seconds: float = 600.0,
         batch_size: int = 500,
+        socket_timeout: float = 5.0,
+        max_connections: int = 10,
     ) -> None:
+        """Prepare the broker; connections open when first needed.
+
+        Args:
+            redis_url: The Redis URL (its query options, such as `socket_timeout`, win).
+            lock_ttl: See `Broker`.
+            prefix: The prefix of every key.
+            max_events: See `Broker`.
+            retention_seconds: See `Broker`.
+            batch_size: See `Broker`.
+            socket_timeout: Seconds a short command (and a wait for a free pooled connection)
+                may take; the blocking XREAD's connection gets this much more than its BLOCK.
+            max_connections: The most connections for short commands.
+        """
         super().__init__(
             lock_ttl,
             max_events=max_events,
@@ -177,7 +178,19 @@ class RedisBroker(Broker):
             batch_size=batch_size,
         )
         self._prefix = prefix
-        self._redis = Redis.from_url(redis_url, decode_responses=True, protocol=2)
+        commands = BlockingConnectionPool.from_url(
+            redis_url,
+            max_connections=max_connections,
+            timeout=socket_timeout,
+            decode_responses=True,
+            protocol=2,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            health_check_interval=HEALTH_CHECK_SECONDS,
+            client_name=f"{prefix}broker",
+        )
+        self._redis = Redis.from_pool(commands)
+        self._waits = Redis.from_pool(_waits_pool(commands))
         self._lock_ttl_ms = max(1, round(lock_ttl * 1000))
         self._retention_ms = max(1, round(retention_seconds * 1000))
         self._start = self._redis.register_script(_START)
@@ -185,12 +198,22 @@ class RedisBroker(Broker):
         self._finish = self._redis.register_script(_FINISH)
         self._publish = self._redis.register_script(_PUBLISH)
         self._request_stop = self._redis.register_script(_REQUEST_STOP)
-        self._stops = StopWatch(self._redis, f"{prefix}chat:*:stop")
+        self._writer = CommandBatcher(self._redis)
+        self._reader = StreamReader(
+            self._redis,
+            self._waits,
+            self._writer,
+            doorbell=f"{prefix}reader:{uuid4().hex}",
+            capacity=min(batch_size, max_events),
+            batch_size=batch_size,
+            block_milliseconds=BLOCK_MILLISECONDS,
+        )
+        self._stops = StopWatch(self._waits, f"{prefix}chat:*:stop")
 
     @property
-    def connections_in_use(self) -> int:
-        """How many pool connections are lent out right now (for metrics and tests)."""
-        return self._redis.connection_pool.get_connection_count()[1][0]
+    def streams_read(self) -> int:
+        """How many chat streams the process's reader follows (for metrics and tests)."""
+        return self._reader.streams
 
     async def start_generation(self, chat_id: UUID, message_id: UUID, model: str) -> bool:
         """See `Broker.start_generation`."""
@@ -245,12 +268,17 @@ class RedisBroker(Broker):
         return found
 
     async def publish(self, chat_id: UUID, event: StreamEvent) -> None:
-        """See `Broker.publish`: one script call."""
+        """See `Broker.publish`: one script call, batched with the other publishes of the tick.
+
+        Returns once the event is in Redis; this process's subscribers of the chat then have it.
+        """
         keys = _ChatKeys(self._prefix, chat_id)
-        await self._publish(
-            keys=[keys.events, keys.log],
-            args=[self.max_events, encode_event(event), self._retention_ms],
+        entry_id, n = await self._writer.call_script(
+            self._publish,
+            [keys.events, keys.log],
+            [self.max_events, encode_event(event), self._retention_ms],
         )
+        self._reader.follow(keys.events, StreamEntry(parse_id(entry_id), n, event))
 
     async def request_stop(self, chat_id: UUID) -> bool:
         """See `Broker.request_stop`: sets the stop flag and publishes on the stop channel."""
@@ -274,8 +302,11 @@ class RedisBroker(Broker):
             yield stopped
 
     async def close(self) -> None:
-        """Stop watching for stop requests and close the connection pool."""
+        """Stop reading and watching, send what is queued, close the connections."""
+        await self._reader.close()
         await self._stops.close()
+        await self._writer.close()
+        await self._waits.aclose()
         await self._redis.aclose()
 
     @asynccontextmanager
@@ -288,14 +319,35 @@ class RedisBroker(Broker):
             pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
             pipe.xrevrange(keys.events, count=1)
             running, (n, start, start_n, generation), last = await pipe.execute()
-        snapshot: LogSnapshot[_Position] = LogSnapshot(
+        snapshot: LogSnapshot[Position] = LogSnapshot(
             running=bool(running),
-            generation_start=None if start is None else (start, int(start_n) + 1),
+            generation_start=None if start is None else (parse_id(start), int(start_n) + 1),
             generation_id=None if generation is None else UUID(generation),
-            tail=(last[0][0] if last else "0-0", int(n or 0) + 1),
+            tail=(parse_id(last[0][0] if last else "0-0"), int(n or 0) + 1),
         )
         position, replayed = snapshot.start(after_seq)
-        yield _RedisCursor(self._redis, keys.events, position, replayed, self.batch_size)
+        async with self._reader.open_cursor(
+            keys.events, snapshot.tail, position, replayed
+        ) as cursor:
+            yield cursor
+
+
+def _waits_pool(commands: ConnectionPool) -> ConnectionPool:
+    """The pool of the blocking XREAD and the stop subscription, beside the commands' pool.
+
+    Same server and settings, but a socket timeout longer than the BLOCK, so that waiting for a
+    quiet chat never times out, and a few reconnection attempts (both only read).
+    """
+    timeout = commands.connection_kwargs.get("socket_timeout")
+    return ConnectionPool(
+        connection_class=commands.connection_class,
+        max_connections=2,
+        **{
+            **commands.connection_kwargs,
+            "socket_timeout": None if timeout is None else BLOCK_MILLISECONDS / 1000 + timeout,
+            "retry": Retry(ExponentialWithJitterBackoff(), WAIT_RETRIES),
+        },
+    )
 
 
 def _generation_info(lock: str, last: list[Any]) -> GenerationInfo:
