@@ -88,7 +88,7 @@ def subscribed(broker: Broker, chat_id: UUID) -> bool:
     if isinstance(broker, InMemoryBroker):
         return broker.subscriber_count(chat_id) > 0
     assert isinstance(broker, RedisBroker)
-    return broker.connections_in_use > 0  # a waiting subscription holds a pool connection
+    return broker.streams_read > 0  # the process's reader follows the chat's stream
 
 
 def text_of(events: Sequence[StreamEvent]) -> str:

@@ -216,7 +216,9 @@ async def test_publishes_of_one_tick_share_one_round_trip_in_order(own_redis: st
         generations = [Generation(uuid4()) for _ in range(10)]
         for generation in generations:
             await start(broker, generation)
-        events = {g.chat_id: [g.started(), *(g.tool_call() for _ in range(4))] for g in generations}
+        events: dict[UUID, list[StreamEvent]] = {
+            g.chat_id: [g.started(), *(g.tool_call() for _ in range(4))] for g in generations
+        }
         await broker.publish(uuid4(), Generation(uuid4()).started())  # loads the script
         before = await _command_calls(own_redis)
 
@@ -315,10 +317,10 @@ async def test_cancelled_subscribers_leave_nothing_behind(
     assert broker.streams_read == 0
 
     async with aclosing(broker.subscribe(chat_id)) as subscription:
-        reader = asyncio.create_task(take_until_terminal(subscription))
+        taking = asyncio.create_task(take_until_terminal(subscription))
         await _until(lambda: broker.streams_read == 1)
         events = await run_generation(publisher, Generation(chat_id))
-        assert await reader == events
+        assert await taking == events
     assert broker.streams_read == 0
     assert len(await _connections(redis_prefix)) <= 2 * (10 + 2)
 
