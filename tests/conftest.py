@@ -75,24 +75,26 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
         yield url
 
 
+TEST_SETTINGS: dict[str, object] = {
+    "environment": "test",
+    "jwt_secret": TEST_SECRET,
+    "argon2_time_cost": 1,
+    "argon2_memory_kib": 8,
+    "argon2_parallelism": 1,
+    "log_level": "WARNING",
+    "ws_init_timeout_seconds": 1,
+    "login_attempts_per_window": 10_000,
+    "signups_per_hour": 10_000,
+    "demo_token_delay_seconds": 0.005,
+    "flush_interval_seconds": 0.2,
+    "shutdown_grace_seconds": 0,
+}
+"""Settings of every test server: cheap hashing, a fixed secret, quick demo replies."""
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    """Settings for tests: cheap hashing, a fixed secret, the given database."""
-    values: dict[str, object] = {
-        "environment": "test",
-        "database_url": database_url,
-        "data_dir": data_dir,
-        "jwt_secret": TEST_SECRET,
-        "argon2_time_cost": 1,
-        "argon2_memory_kib": 8,
-        "argon2_parallelism": 1,
-        "log_level": "WARNING",
-        "ws_init_timeout_seconds": 1,
-        "login_attempts_per_window": 10_000,
-        "signups_per_hour": 10_000,
-        "demo_token_delay_seconds": 0.005,
-        "flush_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 0,
-    } | overrides
+    """Settings for tests (`TEST_SETTINGS`) with the given database."""
+    values = TEST_SETTINGS | {"database_url": database_url, "data_dir": data_dir} | overrides
     return Settings(**values)  # type: ignore[arg-type]
 
 
