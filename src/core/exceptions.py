@@ -80,3 +80,10 @@ class RateLimitedError(AppError):
     def extensions(self) -> dict[str, Any]:
         """Adds `retryAfter`."""
         return super().extensions() | {"retryAfter": self.retry_after}
+
+
+class ServiceUnavailableError(AppError):
+    """A service the operation needs (such as the event broker) does not answer right now."""
+
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "A service this needs is unavailable; try again shortly."

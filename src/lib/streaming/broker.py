@@ -11,19 +11,27 @@ Offers:
   `subscribe` is implemented here once, over the `EventCursor` each broker provides.
 - `GenerationInfo`: the running generation of a chat.
 - `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
+- `BrokerUnavailableError`: the broker's store does not answer (code SERVICE_UNAVAILABLE).
 - `coalesce(events)`: merges adjacent `TextDelta`s of the same message.
+- `failing_on_outage(events)`: ends a subscription with `StreamFailed` when the broker fails.
 - For broker implementations: `EventCursor`, `LogSnapshot`, `last_seq_of`.
 """
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from src.lib.streaming.events import StreamEvent, TextDelta
+from src.core.exceptions import ServiceUnavailableError
+from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta
+
+OUTAGE_FAILURE = (
+    "BROKER_UNAVAILABLE",
+    "Live events were cut off; the reply goes on. Resume with chatEvents(afterSeq).",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,12 @@ class GenerationInfo:
     model: str
     started_at: datetime
     last_seq: int
+
+
+class BrokerUnavailableError(ServiceUnavailableError):
+    """The broker's store (Redis) does not answer; the operation did not happen."""
+
+    default_message = "The event broker is unavailable; try again shortly."
 
 
 class SubscriberLaggedError(Exception):
@@ -226,6 +240,10 @@ class Broker(ABC):
             the watch began).
         """
 
+    async def ping(self) -> bool:
+        """Whether the broker's store answers (for readiness checks)."""
+        return True
+
     @abstractmethod
     async def close(self) -> None:
         """Release the broker's resources."""
@@ -274,6 +292,26 @@ class Broker(ABC):
                     batch = [e for e in batch if e.seq > after_seq or e.message_id != replayed]
                 for event in coalesce(batch):
                     yield event
+
+
+async def failing_on_outage(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    """A subscription's events, ended by `StreamFailed` (BROKER_UNAVAILABLE) if the broker fails.
+
+    The failure event follows the last event delivered, in its generation, so a client sees
+    the reply's stream end cleanly and can resume with `chatEvents(afterSeq)` later.
+
+    Raises:
+        BrokerUnavailableError: The broker failed before the first event.
+    """
+    last: StreamEvent | None = None
+    try:
+        async for event in events:
+            last = event
+            yield event
+    except BrokerUnavailableError:
+        if last is None:
+            raise
+        yield StreamFailed(last.seq + 1, last.message_id, *OUTAGE_FAILURE)
 
 
 def coalesce(events: list[StreamEvent]) -> list[StreamEvent]:

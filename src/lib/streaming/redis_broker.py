@@ -1,6 +1,8 @@
 """The Redis broker, for several server processes sharing one Redis.
 
-Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`):
+Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`), each with the chat's
+id as its hash tag (`chat:{<id>}:...`), so that a Redis Cluster keeps a chat's keys in one slot
+and its scripts and transactions stay valid there:
 
 - `chat:{id}:gen`: the generation lock, JSON of the generation (`SET NX PX`; only the owner
   extends or deletes it, checked in Lua). A lock whose owner died expires by its TTL.
@@ -12,7 +14,9 @@ Offers `RedisBroker`. Keys per chat, under a prefix (default `chatapi:`):
   process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
 - `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
 
-The log keys expire `retention_seconds` after the last publish, heartbeat or finish.
+The log keys expire `retention_seconds` after the last publish, heartbeat or finish. When Redis
+does not answer, every operation raises `BrokerUnavailableError` (code SERVICE_UNAVAILABLE)
+instead of Redis's own errors; `ping` tells readiness checks.
 
 Connections do not grow with subscribers or chats: each process has a bounded pool for short
 commands (callers wait for a free connection rather than fail), one connection for its one
@@ -33,18 +37,22 @@ checked with a PING before it is used again.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from loguru import logger
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from src.lib.streaming.broker import (
     Broker,
+    BrokerUnavailableError,
     EventCursor,
     GenerationInfo,
     LogSnapshot,
@@ -63,6 +71,29 @@ HEALTH_CHECK_SECONDS = 30
 
 WAIT_RETRIES = 3
 """How often the blocking XREAD and the stop subscription reconnect before giving up."""
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Turn Redis not answering into `BrokerUnavailableError` (a stable error for callers)."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+        logger.warning("Redis does not answer: {}", error)
+        raise BrokerUnavailableError() from error
+
+
+class _ReachableCursor(EventCursor):
+    """A cursor whose reads raise `BrokerUnavailableError` when Redis does not answer."""
+
+    def __init__(self, cursor: EventCursor) -> None:
+        super().__init__(cursor.replay_generation)
+        self._cursor = cursor
+
+    async def read(self) -> list[StreamEvent]:
+        with _reachable():
+            return await self._cursor.read()
+
 
 _OWNER = """
 local lock = redis.call('GET', KEYS[1])
@@ -130,7 +161,7 @@ class _ChatKeys:
     __slots__ = ("events", "lock", "log", "stop_channel", "stop_flag")
 
     def __init__(self, prefix: str, chat_id: UUID) -> None:
-        base = f"{prefix}chat:{chat_id}:"
+        base = f"{prefix}chat:{{{chat_id}}}:"  # a hash tag: a cluster keeps a chat in one slot
         self.lock = base + "gen"
         self.events = base + "events"
         self.log = base + "log"
@@ -226,28 +257,31 @@ class RedisBroker(Broker):
                 "started_at": datetime.now(UTC).isoformat(),
             }
         )
-        taken = await self._start(
-            keys=[keys.lock, keys.events, keys.log],
-            args=[value, self._lock_ttl_ms, str(message_id), self._retention_ms],
-        )
+        with _reachable():
+            taken = await self._start(
+                keys=[keys.lock, keys.events, keys.log],
+                args=[value, self._lock_ttl_ms, str(message_id), self._retention_ms],
+            )
         return bool(taken)
 
     async def heartbeat(self, chat_id: UUID, message_id: UUID) -> bool:
         """See `Broker.heartbeat`; also keeps the running generation's log from expiring."""
         keys = _ChatKeys(self._prefix, chat_id)
-        extended = await self._heartbeat(
-            keys=[keys.lock, keys.events, keys.log],
-            args=[str(message_id), self._lock_ttl_ms, self._retention_ms],
-        )
+        with _reachable():
+            extended = await self._heartbeat(
+                keys=[keys.lock, keys.events, keys.log],
+                args=[str(message_id), self._lock_ttl_ms, self._retention_ms],
+            )
         return bool(extended)
 
     async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
         """See `Broker.finish_generation`."""
         keys = _ChatKeys(self._prefix, chat_id)
-        await self._finish(
-            keys=[keys.lock, keys.events, keys.log, keys.stop_flag],
-            args=[str(message_id), self._retention_ms],
-        )
+        with _reachable():
+            await self._finish(
+                keys=[keys.lock, keys.events, keys.log, keys.stop_flag],
+                args=[str(message_id), self._retention_ms],
+            )
 
     async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
         """See `Broker.active_generation`; `last_seq` comes from the stream's last entry."""
@@ -255,12 +289,13 @@ class RedisBroker(Broker):
 
     async def active_generations(self, chat_ids: list[UUID]) -> dict[UUID, GenerationInfo]:
         """See `Broker.active_generations`: one round trip for all the chats."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for chat_id in chat_ids:
-                keys = _ChatKeys(self._prefix, chat_id)
-                pipe.get(keys.lock)
-                pipe.xrevrange(keys.events, count=1)
-            replies = await pipe.execute()
+        with _reachable():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for chat_id in chat_ids:
+                    keys = _ChatKeys(self._prefix, chat_id)
+                    pipe.get(keys.lock)
+                    pipe.xrevrange(keys.events, count=1)
+                replies = await pipe.execute()
         found: dict[UUID, GenerationInfo] = {}
         for chat_id, lock, last in zip(chat_ids, replies[::2], replies[1::2], strict=True):
             if lock is not None:
@@ -273,19 +308,21 @@ class RedisBroker(Broker):
         Returns once the event is in Redis; this process's subscribers of the chat then have it.
         """
         keys = _ChatKeys(self._prefix, chat_id)
-        entry_id, n = await self._writer.call_script(
-            self._publish,
-            [keys.events, keys.log],
-            [self.max_events, encode_event(event), self._retention_ms],
-        )
+        with _reachable():
+            entry_id, n = await self._writer.call_script(
+                self._publish,
+                [keys.events, keys.log],
+                [self.max_events, encode_event(event), self._retention_ms],
+            )
         self._reader.follow(keys.events, StreamEntry(parse_id(entry_id), n, event))
 
     async def request_stop(self, chat_id: UUID) -> bool:
         """See `Broker.request_stop`: sets the stop flag and publishes on the stop channel."""
         keys = _ChatKeys(self._prefix, chat_id)
-        running = await self._request_stop(
-            keys=[keys.lock, keys.stop_flag], args=[keys.stop_channel, self._lock_ttl_ms]
-        )
+        with _reachable():
+            running = await self._request_stop(
+                keys=[keys.lock, keys.stop_flag], args=[keys.stop_channel, self._lock_ttl_ms]
+            )
         return bool(running)
 
     @asynccontextmanager
@@ -297,9 +334,18 @@ class RedisBroker(Broker):
         """
         keys = _ChatKeys(self._prefix, chat_id)
         async with self._stops.watch(str(message_id)) as stopped:
-            if await self._redis.get(keys.stop_flag) == str(message_id):
+            with _reachable():
+                flag = await self._redis.get(keys.stop_flag)
+            if flag == str(message_id):
                 stopped.set()
             yield stopped
+
+    async def ping(self) -> bool:
+        """See `Broker.ping`."""
+        try:
+            return bool(await self._redis.ping())
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return False
 
     async def close(self) -> None:
         """Stop reading and watching, send what is queued, close the connections."""
@@ -314,11 +360,12 @@ class RedisBroker(Broker):
         self, chat_id: UUID, after_seq: int | None
     ) -> AsyncIterator[EventCursor]:
         keys = _ChatKeys(self._prefix, chat_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.exists(keys.lock)
-            pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
-            pipe.xrevrange(keys.events, count=1)
-            running, (n, start, start_n, generation), last = await pipe.execute()
+        with _reachable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.exists(keys.lock)
+                pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
+                pipe.xrevrange(keys.events, count=1)
+                running, (n, start, start_n, generation), last = await pipe.execute()
         snapshot: LogSnapshot[Position] = LogSnapshot(
             running=bool(running),
             generation_start=None if start is None else (parse_id(start), int(start_n) + 1),
@@ -329,7 +376,7 @@ class RedisBroker(Broker):
         async with self._reader.open_cursor(
             keys.events, snapshot.tail, position, replayed
         ) as cursor:
-            yield cursor
+            yield _ReachableCursor(cursor)
 
 
 def _waits_pool(commands: ConnectionPool) -> ConnectionPool:
