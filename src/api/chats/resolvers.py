@@ -11,6 +11,8 @@ Mutations:
 - switchBranch: choose the message whose branch every device of the owner shows.
 """
 
+from contextlib import suppress
+
 import strawberry
 
 from src.api.chats.service import ChatService
@@ -18,6 +20,7 @@ from src.api.chats.types import Chat, ChatConnection, CreateChatInput, UpdateCha
 from src.api.common.pagination import PageRequest
 from src.api.common.types import parse_id
 from src.api.context import Info
+from src.lib.streaming.broker import BrokerUnavailableError
 
 CHATS_PAGE_SIZE = 20
 
@@ -88,7 +91,8 @@ class ChatMutation:
         user = await info.context.require_user()
         chat_id = parse_id(id, "id")
         await _chats(info).delete(user.id, chat_id)
-        await info.context.runtime.generations.stop(chat_id)
+        with suppress(BrokerUnavailableError):  # the reply's saves then change nothing
+            await info.context.runtime.generations.stop(chat_id)
         return strawberry.ID(str(chat_id))
 
     @strawberry.mutation(

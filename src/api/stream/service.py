@@ -35,6 +35,7 @@ from src.lib.llm.provider import Provider
 from src.lib.llm.tools.registry import UnknownToolError
 from src.lib.llm.types import GenerationOptions, ModelInfo
 from src.lib.parts import text_of
+from src.lib.streaming.broker import failing_on_outage
 from src.lib.streaming.events import (
     StreamEvent,
     StreamFailed,
@@ -114,10 +115,11 @@ class StreamService:
 
     async def follow(self, reply: StartedReply) -> AsyncIterator[StreamEvent]:
         """Every event of a started reply, from seq 0 to its terminal event."""
-        broker = self.runtime.broker
+        broker = self.runtime.generations.broker_for(reply.message_id)
         active = await broker.active_generation(reply.chat_id)
         if active is not None and active.message_id == reply.message_id:
-            async for event in broker.subscribe(reply.chat_id, after_seq=-1):
+            live = failing_on_outage(broker.subscribe(reply.chat_id, after_seq=-1))
+            async for event in live:
                 if _message_of(event) != reply.message_id:
                     break  # a later generation: ours has ended and is saved
                 yield event

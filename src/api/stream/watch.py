@@ -12,7 +12,7 @@ from src.api.runtime import Runtime
 from src.core.exceptions import NotFoundError, RateLimitedError
 from src.lib.db.models import User
 from src.lib.db.repositories.chat import ChatRepository
-from src.lib.streaming.broker import SubscriberLaggedError
+from src.lib.streaming.broker import SubscriberLaggedError, failing_on_outage
 from src.lib.streaming.events import StreamEvent
 
 LAGGED = "You fell too far behind this chat's events; resume with chatEvents(afterSeq)."
@@ -37,7 +37,7 @@ class WatchService:
             if await ChatRepository.get_readable(db, chat_id, user.id) is None:
                 raise NotFoundError()
         try:
-            async for event in self.runtime.broker.subscribe(chat_id, after_seq):
+            async for event in failing_on_outage(self.runtime.broker.subscribe(chat_id, after_seq)):
                 yield event
         except SubscriberLaggedError as error:
             raise RateLimitedError(LAGGED, retry_after=0) from error

@@ -8,12 +8,13 @@ Operations:
 - start: close the replies left by dead processes (see `orphans`), then keep doing so every
   third of a lock TTL, and retry the final saves that gave up (see `saving`).
 - close_orphans: one such pass.
+- broker_for: the broker to follow a reply on (in memory while it runs here).
 
-A generation publishes every event on the chat's channel, renews its lock and flushes the
-partial reply to the store every `flush_interval` seconds, and ends by saving the message
-(COMPLETE, INTERRUPTED on stop, FAILED on provider error; retried through a database outage)
-before publishing its terminal event, so a subscriber that sees StreamFinished can read the
-final message.
+A generation publishes every event through the `Fanout` (this process's subscribers from
+memory, the others through the broker), renews its lock and flushes the partial reply to the
+store every `flush_interval` seconds, and ends by saving the message (COMPLETE, INTERRUPTED on
+stop, FAILED on provider error; retried through a database outage) before publishing its
+terminal event, so a subscriber that sees StreamFinished can read the final message.
 """
 
 import asyncio
@@ -28,7 +29,7 @@ from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, 
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
-from src.lib.streaming.broker import Broker
+from src.lib.streaming.broker import Broker, BrokerUnavailableError
 from src.lib.streaming.events import (
     StreamFailed,
     StreamFinished,
@@ -37,6 +38,7 @@ from src.lib.streaming.events import (
     ToolCallEvent,
     ToolResultEvent,
 )
+from src.lib.streaming.fanout import Fanout
 from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
 from src.lib.streaming.saving import FinalSave, FinalSaver
@@ -96,6 +98,7 @@ class GenerationManager:
         self.max_steps = max_steps
         self.tool_timeout = tool_timeout
         self.flush_interval = flush_interval
+        self.fanout = Fanout(broker)
         self.saver = FinalSaver(store, save_deadline)
         self.orphans = OrphanCloser(broker, store)
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
@@ -107,17 +110,17 @@ class GenerationManager:
         Raises:
             GenerationBusyError: Another generation is running in the chat.
         """
-        if not await self.broker.start_generation(chat_id, message_id, model):
+        if not await self.fanout.reserve(chat_id, message_id, model):
             raise GenerationBusyError(str(chat_id))
 
     async def release(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> None:
         """Give the lock back without generating (the reply could not be set up)."""
-        await self.broker.finish_generation(chat_id, message_id)
+        await self.fanout.release(chat_id, message_id)
 
     async def launch(self, request: GenerationRequest) -> None:
         """Publish StreamStarted, then generate in a task of its own."""
         reply = ReplyState(request.message_id)
-        await self.broker.publish(
+        await self.fanout.publish(
             request.chat_id,
             StreamStarted(
                 seq=reply.take_seq(),
@@ -131,6 +134,10 @@ class GenerationManager:
         task = asyncio.create_task(self._run(request, reply), name=f"generation-{message_id}")
         self._running[message_id] = task
         task.add_done_callback(lambda _: self._running.pop(message_id, None))
+
+    def broker_for(self, message_id: uuid.UUID) -> Broker:
+        """The broker to follow a reply on: in memory while it runs in this process."""
+        return self.fanout.broker_for(message_id in self._running)
 
     async def stop(self, chat_id: uuid.UUID) -> bool:
         """Ask the chat's running generation to stop; True when one was running."""
@@ -202,7 +209,7 @@ class GenerationManager:
             user_id=request.user_id,
             search_messages=partial(self.store.search_messages, request.user_id),
         )
-        chat_id, message_id, publish = request.chat_id, request.message_id, self.broker.publish
+        chat_id, message_id, publish = request.chat_id, request.message_id, self.fanout.publish
         try:
             async for event in run_agent(
                 request.provider,
@@ -271,10 +278,12 @@ class GenerationManager:
         while True:
             await asyncio.sleep(self.flush_interval)
             try:
-                if not await self.broker.heartbeat(request.chat_id, request.message_id):
+                if not await self.fanout.heartbeat(
+                    request.chat_id, request.message_id, request.model
+                ):
                     logger.warning("generation {} lost its lock", request.message_id)
-            except Exception:  # the broker is down: renewed at the next tick
-                logger.exception("lock renewal of generation {} failed", request.message_id)
+            except BrokerUnavailableError:  # renewed at the next tick
+                logger.warning("lock of generation {} not renewed", request.message_id)
             try:
                 await self.store.save_progress(request.message_id, reply.parts())
             except Exception:  # a failed flush is retried at the next tick
@@ -303,6 +312,6 @@ class GenerationManager:
             else StreamFinished(seq, message_id, outcome.finish_reason.value, usage)
         )
         try:
-            await self.broker.publish(request.chat_id, terminal)
+            await self.fanout.publish(request.chat_id, terminal, last=True)
         finally:
-            await self.broker.finish_generation(request.chat_id, message_id)
+            await self.fanout.finish(request.chat_id, message_id)
