@@ -4,7 +4,7 @@ Routes:
 - POST /graphql: GraphQL over HTTP; GET /graphql serves GraphiQL (when enabled).
 - WS /graphql: subscriptions (graphql-transport-ws and the legacy graphql-ws).
 - GET /healthz: the process is alive.
-- GET /readyz: the database answers.
+- GET /readyz: the database and the broker answer (503 with which one does not).
 """
 
 import asyncio
@@ -67,6 +67,16 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
     )
 
 
+async def _database_answers(runtime: Runtime) -> bool:
+    try:
+        async with runtime.session_factory() as db:
+            await db.execute(text("SELECT 1"))
+    except Exception:  # any failure means not ready
+        logger.exception("readiness check of the database failed")
+        return False
+    return True
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; everything long-lived starts in its lifespan."""
     settings = settings or get_settings()
@@ -109,13 +119,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        try:
-            async with runtime.session_factory() as db:
-                await db.execute(text("SELECT 1"))
-        except Exception:  # any failure means not ready
-            logger.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        checks = {
+            "database": await _database_answers(runtime),
+            "broker": await runtime.broker.ping(),
+        }
+        ready = all(checks.values())
+        body = {"status": "ok" if ready else "unavailable"} | {
+            name: "ok" if answers else "down" for name, answers in checks.items()
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

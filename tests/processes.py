@@ -1,11 +1,14 @@
-"""Real server processes for multi-process and fault tests: `uv run main.py`'s own entry point.
+"""Real processes for multi-process and fault tests: servers, and a Redis of a test's own.
 
-Each process gets its settings through the environment, listens on a free loopback port, and
-is ready once `/healthz` answers. It can be killed (SIGKILL, nothing runs after) or stopped.
+A server runs `main.py` as `uv run main.py` does, gets its settings through the environment,
+listens on a free loopback port, and is ready once `/healthz` answers. It can be killed
+(SIGKILL, nothing runs after) or stopped. A `RedisServer` can be stopped and started again on
+the same port, for outages, without touching the shared Redis.
 """
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -14,6 +17,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from tests.helpers import service_unavailable, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30
@@ -89,3 +96,54 @@ async def server_process(env: dict[str, str], log: Path) -> AsyncIterator[Server
             except TimeoutError:
                 server.kill()
                 await process.wait()
+
+
+class RedisServer:
+    """A `redis-server` of one test alone, on a free port; it can be stopped and started again.
+
+    Attributes:
+        url: Its URL (the same across restarts).
+    """
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            service_unavailable("redis-server", FileNotFoundError("redis-server is not installed"))
+        self._binary = binary
+        self._port = free_port()
+        self._process: asyncio.subprocess.Process | None = None
+        self.url = f"redis://127.0.0.1:{self._port}/0"
+
+    async def start(self) -> None:
+        """Start it (empty: nothing is saved) and wait until it answers."""
+        self._process = await asyncio.create_subprocess_exec(
+            self._binary,
+            *("--port", str(self._port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        async with Redis.from_url(self.url) as client:
+
+            async def answers() -> bool:
+                try:
+                    return bool(await client.ping())
+                except (RedisError, OSError):
+                    return False
+
+            await wait_until(answers, START_TIMEOUT)
+
+    async def stop(self) -> None:
+        """Stop it; its data is gone."""
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+
+
+@asynccontextmanager
+async def redis_server() -> AsyncIterator[RedisServer]:
+    """A running `RedisServer`, stopped when the block ends."""
+    server = RedisServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -43,14 +43,18 @@ async def broken_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 async def test_health_routes(client: GraphQLClient) -> None:
     assert (await client.http.get("/healthz")).json() == {"status": "ok"}
     ready = await client.http.get("/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "broker": "ok"},
+    )
 
 
 async def test_readyz_fails_when_the_database_does_not_answer(
     broken_client: httpx.AsyncClient,
 ) -> None:
     assert (await broken_client.get("/healthz")).status_code == 200
-    assert (await broken_client.get("/readyz")).status_code == 503
+    ready = await broken_client.get("/readyz")
+    assert (ready.status_code, ready.json()["database"]) == (503, "down")
 
 
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(

@@ -1,21 +1,15 @@
 """What only the Redis broker does: processes sharing one Redis, its connections and batches."""
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from src.lib.streaming.broker import SubscriberLaggedError
 from src.lib.streaming.events import StreamEvent, is_terminal
@@ -31,6 +25,7 @@ from tests.lib.streaming.helpers import (
     take,
     take_until_terminal,
 )
+from tests.processes import redis_server
 
 type MakeRedisBroker = Callable[..., RedisBroker]
 
@@ -40,40 +35,10 @@ CROWD_TIMEOUT = 30.0
 
 
 @pytest.fixture
-def own_redis() -> Iterator[str]:
+async def own_redis() -> AsyncIterator[str]:
     """A Redis server of this test alone (exact command counts, script cache flushes)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required in CI")
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        _wait_until_it_answers(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_until_it_answers(url: str) -> None:
-    deadline = time.monotonic() + 10
-    with SyncRedis.from_url(url) as client:
-        while True:
-            try:
-                client.ping()
-                return
-            except RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+    async with redis_server() as server:
+        yield server.url
 
 
 async def _connections(prefix: str) -> list[dict[str, Any]]:
