@@ -1,5 +1,6 @@
 """Two server processes sharing the database and Redis: nothing lives in one process only."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -24,6 +25,8 @@ from tests.helpers import REDIS_URL, GraphQLClient, require_redis
 from tests.ws import OperationError, open_socket
 
 LONG = "tell me everything " * 40
+CREATE_CHAT = "mutation Create($id: ID!) { createChat(input: {id: $id}) { id } }"
+IDLE_SECONDS = 21  # longer than any Redis client timeout and than one blocking XREAD (10 s)
 
 
 @pytest.fixture
@@ -87,3 +90,19 @@ async def test_stop_from_another_server_interrupts_the_reply(
         events = await author.collect("a", "chatStream")
     assert events[-1]["finishReason"] == "CANCELLED"
     assert events[-1]["message"]["status"] == "INTERRUPTED"
+
+
+async def test_an_idle_watcher_outlasts_every_client_timeout_and_sees_the_next_reply(
+    two_servers: tuple[list[str], GraphQLClient],
+) -> None:
+    (url_a, url_b), client_b = two_servers
+    auth = await client_b.register()
+    token, chat_id = auth["accessToken"], uuid.uuid4()
+    await client_b.data(CREATE_CHAT, {"id": str(chat_id)}, token)
+    async with open_socket(url_b, token) as watcher, open_socket(url_a, token) as author:
+        await watcher.subscribe("w", CHAT_EVENTS, {"chatId": str(chat_id)})
+        await asyncio.sleep(IDLE_SECONDS)  # the quiet chat is what is tested: nothing to wait on
+        await author.subscribe("a", CHAT_STREAM, {"input": message_input(chat_id, "hello")})
+        authored = await author.collect("a", "chatStream")
+        watched = await watch_until_finished(watcher, "w")
+    assert [e["seq"] for e in watched] == [e["seq"] for e in authored]
