@@ -2,6 +2,8 @@
 
 The database URL comes from the `sqlalchemy.url` option when the caller sets it
 (`src/lib/db/migrate.py`), else from the settings (DATABASE_URL, or SQLite in the data folder).
+Autogenerate leaves out the full-text search objects, which the models cannot declare
+(`src.lib.db.fulltext.include_name`).
 """
 
 import asyncio
@@ -12,6 +14,7 @@ from alembic import context
 from src.core.config import get_settings
 from src.lib.db import models  # noqa: F401  (registers every table on the metadata)
 from src.lib.db.base import Base
+from src.lib.db.fulltext import include_name
 from src.lib.db.session import create_engine
 
 target_metadata = Base.metadata
@@ -27,6 +30,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

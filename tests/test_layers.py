@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("fastapi", "starlette", "strawberry")
 SERVICES = ("service", "entitlements", "watch", "requests")
 API_MODULES_FOR_SERVICES = ("src.api.runtime",)
-FEATURES = ("src.api.auth", "src.api.chats", "src.api.messages", "src.api.stream")
+FEATURES = ("src.api.auth", "src.api.chats", "src.api.messages", "src.api.search", "src.api.stream")
 
 
 def _module_name(path: Path) -> str:

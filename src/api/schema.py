@@ -27,10 +27,11 @@ from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
 from src.api.node import NodeQuery
 from src.api.observability import OperationNameRecorder
+from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
 
-Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, StreamQuery))
+Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
 Subscription = merge_types("Subscription", (StreamSubscription,))
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, inspect, select
 from alembic import command
 from src.lib.db import models  # noqa: F401
 from src.lib.db.base import Base
+from src.lib.db.fulltext import include_name
 from src.lib.db.migrate import alembic_config, upgrade_to_head
 from src.lib.db.session import create_engine
 
@@ -18,11 +19,14 @@ TABLES = {"users", "refresh_tokens", "chats", "messages", "message_feedback", "u
 
 
 def _diff(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": include_name})
+    return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+    """The tables of the models (the full-text index's are tested in test_search_migration)."""
+    names = set(inspect(connection).get_table_names()) - {"alembic_version"}
+    return {name for name in names if include_name(name, "table", {})}
 
 
 async def _inspect(url: str) -> tuple[set[str], list[object]]:

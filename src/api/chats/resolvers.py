@@ -46,7 +46,7 @@ class ChatQuery:
 
     @strawberry.field(
         description="The caller's chats, most recently updated first. "
-        "search matches titles and message text."
+        "search matches titles containing it and chats with a message holding all its words."
     )
     async def chats(
         self,
@@ -59,7 +59,7 @@ class ChatQuery:
         user = await info.context.require_user()
         request = PageRequest.parse(first, after, default_size=CHATS_PAGE_SIZE)
         rows = await _chats(info).list_chats(user.id, search, request.after, request.fetch)
-        return ChatConnection.build(rows, request, user.id, search)
+        return ChatConnection.build(rows, request, user.id, search, rows.total)
 
 
 @strawberry.type

@@ -25,7 +25,7 @@ from src.core.enums import Visibility
 from src.core.exceptions import ConflictError, NotFoundError, ValidationError
 from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
-from src.lib.db.repositories.chat import ChatRepository
+from src.lib.db.repositories.chat import ChatPage, ChatRepository
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
@@ -47,8 +47,12 @@ def normalize_title(title: str) -> str:
     return title
 
 
-def normalize_search(search: str | None) -> str | None:
+def normalize_search(search: str | None, field: str = "search") -> str | None:
     """Trim a search string; None when nothing is left.
+
+    Args:
+        search: The text as the client sent it.
+        field: The argument it came in, named by the error.
 
     Raises:
         ValidationError: Longer than 200 characters.
@@ -56,7 +60,7 @@ def normalize_search(search: str | None) -> str | None:
     search = (search or "").strip()
     if len(search) > SEARCH_MAX_LENGTH:
         raise ValidationError(
-            f"Search must be at most {SEARCH_MAX_LENGTH} characters.", field="search"
+            f"{field.capitalize()} must be at most {SEARCH_MAX_LENGTH} characters.", field=field
         )
     return search or None
 
@@ -130,8 +134,11 @@ class ChatService:
         search: str | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-    ) -> list[Chat]:
+    ) -> ChatPage:
         """The user's own chats, most recently updated first.
+
+        A search finds a chat whose title contains the text, or one of whose messages holds
+        every word of it; the page then carries how many chats match (`ChatPage.total`).
 
         Args:
             user_id: The owner.

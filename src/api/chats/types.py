@@ -125,6 +125,7 @@ class ChatConnection:
     page_info: PageInfo
     user_pk: strawberry.Private[uuid.UUID]
     search: strawberry.Private[str | None]
+    total: strawberry.Private[int | None]
 
     @classmethod
     def build(
@@ -133,16 +134,22 @@ class ChatConnection:
         request: PageRequest,
         user_id: uuid.UUID,
         search: str | None,
+        total: int | None,
     ) -> Self:
-        """The page of `rows`, as fetched for `request`, of a user's (searched) chats."""
+        """The page of `rows`, as fetched for `request`, of a user's (searched) chats.
+
+        `total` is how many chats match over all pages when the page's query counted them.
+        """
         edges, page_info = paginate(
             rows, request, lambda row: (row.updated_at, row.id), Chat.from_model
         )
-        return cls(edges=edges, page_info=page_info, user_pk=user_id, search=search)
+        return cls(edges=edges, page_info=page_info, user_pk=user_id, search=search, total=total)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
-        """How many chats match, over all pages (counted only when asked for)."""
+        """How many chats match, over all pages: as a search's page counted them, else counted."""
+        if self.total is not None:
+            return self.total
         service = ChatService(info.context.runtime.session_factory)
         return await service.count_chats(self.user_pk, self.search)
 

@@ -2,18 +2,26 @@
 
 Reads for a caller always put the access rule in the WHERE clause, so that a chat the caller
 may not see costs the same single statement as a chat that does not exist.
+
+A search matches a chat whose title contains the text (literally, in any case: a LIKE over
+the user's own chats) or one of whose messages holds every word of it (the full-text index of
+`src.lib.db.fulltext`, looked up once per statement, not once per chat).
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from src.core.enums import Visibility
+from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
+from src.lib.words import search_terms
 
 
 def dialect_insert(db: AsyncSession, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
@@ -28,19 +36,33 @@ def readable_by(user_id: uuid.UUID) -> ColumnElement[bool]:
     return or_(Chat.user_id == user_id, Chat.visibility == Visibility.PUBLIC)
 
 
-def _owned_chats(user_id: uuid.UUID, search: str | None) -> Select[Chat]:
-    """A user's own chats; with `search`, only those whose title or message text contains it.
+def _owned_chats(db: AsyncSession, user_id: uuid.UUID, search: str | None) -> Select[Chat]:
+    """A user's own chats; with `search`, those whose title or a message matches it.
 
-    The match is case-insensitive and literal: `%`, `_` and the escape character are escaped
-    (LIKE ... ESCAPE '/'), and the value is a bound parameter.
+    The title must contain the text, case-insensitively and literally: `%`, `_` and the escape
+    character are escaped (LIKE ... ESCAPE '/'), and the value is a bound parameter. A message
+    must hold every word of it (none: only titles can match).
     """
     query = select(Chat).where(Chat.user_id == user_id)
     if search is None:
         return query
-    in_messages = exists().where(
-        Message.chat_id == Chat.id, Message.text.icontains(search, autoescape=True)
-    )
-    return query.where(or_(Chat.title.icontains(search, autoescape=True), in_messages))
+    found = Chat.title.icontains(search, autoescape=True)
+    if terms := search_terms(search):
+        in_messages = select(Message.chat_id).where(fulltext.matching(db, terms))
+        found = or_(found, Chat.id.in_(in_messages))
+    return query.where(found)
+
+
+class ChatPage(list[Chat]):
+    """A page of chats, as a list, with how many chats match when its statement counted them.
+
+    Attributes:
+        total: How many chats match over all pages, when the statement counted them; else None.
+    """
+
+    def __init__(self, chats: Iterable[Chat], total: int | None = None) -> None:
+        super().__init__(chats)
+        self.total = total
 
 
 class ChatRepository:
@@ -92,26 +114,41 @@ class ChatRepository:
         search: str | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-    ) -> list[Chat]:
+    ) -> ChatPage:
         """A user's chats, most recently updated first (updated_at DESC, id DESC).
+
+        A search runs once: the same statement counts the matching chats (a window over them
+        all, before the cursor applies), and the page carries that `total` unless it is empty
+        after a cursor. Without a search the page walks the (user_id, updated_at) index and
+        stops at the limit, so it counts nothing (`total` is None, or 0 for no chats at all).
 
         Args:
             db: Session.
             user_id: Owner.
-            search: Literal text to find in titles or message text, or None for all chats.
+            search: Text to find in titles or message text, or None for all chats.
             after: Sort key (updated_at, id) of the last chat of the previous page.
             limit: How many rows to return at most.
         """
-        query = _owned_chats(user_id, search)
+        owned = _owned_chats(db, user_id, search)
+        chat: Any = Chat
+        query: Select[Any]
+        if search is None:
+            query = owned.add_columns(null().label("total"))
+        else:
+            matching = owned.add_columns(func.count().over().label("total")).subquery()
+            chat = aliased(Chat, matching)
+            query = select(chat, matching.c.total)
         if after is not None:
-            query = query.where(tuple_(Chat.updated_at, Chat.id) < after)
-        query = query.order_by(Chat.updated_at.desc(), Chat.id.desc()).limit(limit)
-        return list((await db.execute(query)).scalars())
+            query = query.where(tuple_(chat.updated_at, chat.id) < after)
+        query = query.order_by(chat.updated_at.desc(), chat.id.desc()).limit(limit)
+        rows = (await db.execute(query)).all()
+        total = rows[0].total if rows else (0 if after is None else None)
+        return ChatPage((row[0] for row in rows), total)
 
     @staticmethod
     async def count(db: AsyncSession, user_id: uuid.UUID, search: str | None) -> int:
         """How many chats `page` would list with no cursor and no limit."""
-        matching = _owned_chats(user_id, search).subquery()
+        matching = _owned_chats(db, user_id, search).subquery()
         return int(await db.scalar(select(func.count()).select_from(matching)) or 0)
 
     @staticmethod

@@ -1,11 +1,13 @@
-"""SQL for messages: add, read with the chat's access rule, and the batched reads of DataLoaders.
+"""SQL for messages: add, read with the chat's access rule, search, the DataLoaders' batched reads.
 
 Batched reads (pages and counts per chat, children per message, paths from a message to its
-root) take many keys and answer with one statement, whatever the number of keys.
+root) take many keys and answer with one statement, whatever the number of keys. Searches go
+through the full-text index (`src.lib.db.fulltext`) and only ever see the user's own chats.
 """
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeGuard
 
@@ -13,9 +15,11 @@ from sqlalchemy import func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus
+from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.chat import readable_by
 from src.lib.parts import text_of
+from src.lib.words import search_terms
 
 
 def in_chat(path: list[Message] | None, chat_id: uuid.UUID) -> TypeGuard[list[Message]]:
@@ -101,15 +105,56 @@ class MessageRepository:
     async def search_own(
         db: AsyncSession, user_id: uuid.UUID, text: str, limit: int
     ) -> list[Message]:
-        """Messages of the user's own chats containing `text` (literal, any case), newest first."""
+        """Messages of the user's own chats holding every word of `text` (any case), newest first.
+
+        Nothing when `text` has no word (see `src.lib.words`).
+        """
+        terms = search_terms(text)
+        if not terms:
+            return []
         result = await db.execute(
             select(Message)
             .join(Chat, Chat.id == Message.chat_id)
-            .where(Chat.user_id == user_id, Message.text.icontains(text, autoescape=True))
+            .where(Chat.user_id == user_id, fulltext.matching(db, terms))
             .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(limit)
         )
         return list(result.scalars())
+
+    @staticmethod
+    async def search(
+        db: AsyncSession,
+        user_id: uuid.UUID,
+        terms: Sequence[str],
+        after: tuple[float, uuid.UUID] | None,
+        limit: int,
+    ) -> list[tuple[Message, Chat, float]]:
+        """The user's own messages holding every term, on every branch, best matches first.
+
+        Ordered by (score DESC, id DESC): equal scores put the newest message first, so that
+        a page after `after` continues exactly where the previous one ended.
+
+        Args:
+            db: Session.
+            user_id: The owner of the chats searched (PUBLIC chats of others never match).
+            terms: At least one word, as `src.lib.words.search_terms` makes them.
+            after: (score, id) of the last hit of the previous page.
+            limit: How many hits to return at most.
+
+        Returns:
+            (message, its chat, score) of each hit; a higher score is a better match.
+        """
+        hits = fulltext.ranked(db, terms).subquery()
+        query = (
+            select(Message, Chat, hits.c.score)
+            .join(hits, hits.c.id == Message.id)
+            .join(Chat, Chat.id == Message.chat_id)
+            .where(Chat.user_id == user_id)
+        )
+        if after is not None:
+            query = query.where(tuple_(hits.c.score, Message.id) < after)
+        query = query.order_by(hits.c.score.desc(), Message.id.desc()).limit(limit)
+        return [(message, chat, score) for message, chat, score in await db.execute(query)]
 
     @staticmethod
     async def pages_by_chat(
