@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus, Visibility
@@ -279,6 +280,29 @@ async def test_pages_by_chat_leaves_out_chats_with_nothing_past_the_cursor(
     )
 
     assert dict(pages) == {}
+
+
+async def test_every_insert_counts_in_its_chat(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    first, second, empty = [await make_chat(db, ada) for _ in range(3)]
+    await make_thread(db, first, 3)
+    await make_message(db, first, "another root")
+    await make_thread(db, second, 1)
+    await MessageRepository.add(
+        db, second.id, None, MessageRole.USER, text_parts("hi"), MessageStatus.COMPLETE, None
+    )
+    # one statement for rows of two chats
+    await db.execute(
+        insert(Message),
+        [
+            {"chat_id": chat.id, "role": MessageRole.USER, "parts": [], "text": ""}
+            for chat in (first, second, second)
+        ],
+    )
+
+    counts = await db.execute(select(Chat.id, Chat.message_count).where(Chat.user_id == ada.id))
+
+    assert {chat_id: count for chat_id, count in counts} == {first.id: 5, second.id: 4, empty.id: 0}
 
 
 async def test_count_by_chat_counts_every_message_of_each_chat(db: AsyncSession) -> None:
