@@ -37,7 +37,6 @@ class Loaders:
             was given, such as a stream's events).
         messages: (chat id, page request) -> the rows of that page (`request.fetch` at most).
         last_message: chat id -> its newest message, or None.
-        message_count: chat id -> how many messages it holds.
         child_ids: message id -> the ids of its direct replies, oldest first.
         rating: (message id, user id) -> that user's rating, or None.
         thread: (chat id, leaf id) -> the path root..leaf, or None when the leaf is not in the chat.
@@ -50,7 +49,6 @@ class Loaders:
         self.message = DataLoader(self._messages, cache=False)
         self.messages = DataLoader(self._pages, cache=False)
         self.last_message = DataLoader(self._last_messages, cache=False)
-        self.message_count = DataLoader(self._counts, cache=False)
         self.child_ids = DataLoader(self._child_ids, cache=False)
         self.rating = DataLoader(self._ratings, cache=False)
         self.thread = DataLoader(self._threads, cache=False)
@@ -77,11 +75,6 @@ class Loaders:
                 db, chat_ids, after=None, before=None, limit=1, backwards=True
             )
         return [pages[chat_id][0] if chat_id in pages else None for chat_id in chat_ids]
-
-    async def _counts(self, chat_ids: list[uuid.UUID]) -> list[int]:
-        async with self._session_factory() as db:
-            counts = await MessageRepository.count_by_chat(db, chat_ids)
-        return [counts.get(chat_id, 0) for chat_id in chat_ids]
 
     async def _child_ids(self, message_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
         async with self._session_factory() as db:

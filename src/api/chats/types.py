@@ -46,6 +46,7 @@ class Chat(Node):
         description="The branch being shown: set by switchBranch, moved by every new message; "
         "null when empty."
     )
+    message_count: int
     pk: strawberry.Private[uuid.UUID]
     leaf_pk: strawberry.Private[uuid.UUID | None]
 
@@ -60,6 +61,7 @@ class Chat(Node):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             current_leaf_id=strawberry.ID(str(leaf)) if leaf else None,
+            message_count=chat.message_count,
             pk=chat.id,
             leaf_pk=leaf,
         )
@@ -76,7 +78,7 @@ class Chat(Node):
         """A page of the messages; 100 when neither `first` nor `last` is given."""
         request = PageRequest.parse(first, after, last, before)
         rows = await info.context.loaders.messages.load((self.pk, request))
-        return MessageConnection.build(rows, request, self.pk)
+        return MessageConnection.build(rows, request, self.message_count)
 
     @strawberry.field(
         description="The path from the root to leafId (default: currentLeafId), oldest first."
@@ -96,12 +98,6 @@ class Chat(Node):
         """The newest message of the chat, whatever its branch."""
         message = await info.context.loaders.last_message.load(self.pk)
         return Message.from_model(message) if message else None
-
-    @strawberry.field
-    async def message_count(self, info: Info) -> int:
-        """How many messages the chat holds, all branches."""
-        count: int = await info.context.loaders.message_count.load(self.pk)
-        return count
 
     @strawberry.field(description="The reply being generated right now, if any.")
     async def active_generation(self, info: Info) -> Generation | None:

@@ -29,9 +29,9 @@ query FanOut {
   }
 }
 """
-# The user, the chats, last messages, message counts (messageCount, then totalCount in a later
-# tick: loaders do not cache), first pages, child ids, ratings.
-MAX_STATEMENTS = 8
+# The user, the chats (their rows hold messageCount and totalCount), last messages, first
+# pages, child ids, ratings.
+MAX_STATEMENTS = 6
 
 
 @contextmanager

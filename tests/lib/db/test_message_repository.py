@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -21,6 +22,7 @@ from tests.lib.db.factories import (
     reload,
     text_parts,
 )
+from tests.lib.db.plans import plan_of
 
 ASSISTANT = MessageRole.ASSISTANT
 
@@ -305,19 +307,6 @@ async def test_every_insert_counts_in_its_chat(db: AsyncSession) -> None:
     assert {chat_id: count for chat_id, count in counts} == {first.id: 5, second.id: 4, empty.id: 0}
 
 
-async def test_count_by_chat_counts_every_message_of_each_chat(db: AsyncSession) -> None:
-    ada = await make_user(db)
-    first, second, empty, unasked = [await make_chat(db, ada) for _ in range(4)]
-    await make_thread(db, first, 3)
-    await make_message(db, first, "another root")
-    await make_thread(db, second, 1)
-    await make_thread(db, unasked, 2)
-
-    counts = await MessageRepository.count_by_chat(db, [first.id, second.id, empty.id])
-
-    assert counts == {first.id: 4, second.id: 1}
-
-
 async def test_child_ids_lists_direct_replies_oldest_first(db: AsyncSession) -> None:
     chat = await make_chat(db, await make_user(db))
     root = await make_message(db, chat, created_at=at(0))
@@ -329,6 +318,55 @@ async def test_child_ids_lists_direct_replies_oldest_first(db: AsyncSession) -> 
     children = await MessageRepository.child_ids(db, [root.id, early.id, late.id, new_id()])
 
     assert children == {root.id: [early.id, edit.id, late.id], early.id: [grandchild.id]}
+
+
+async def test_child_ids_take_any_number_of_ids_in_one_statement(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    root = await make_message(db, chat)
+    reply = await make_message(db, chat, "reply", root, ASSISTANT)
+    asked = [new_id() for _ in range(40_000)] + [root.id]  # past any driver's parameter limit
+
+    plan = await plan_of(db, lambda: MessageRepository.child_ids(db, asked))
+
+    assert await MessageRepository.child_ids(db, asked) == {root.id: [reply.id]}
+    assert "ix_messages_parent_msg_id" in plan.text
+
+
+async def test_pages_by_chat_read_only_the_page_of_each_chat_on_its_index(
+    db: AsyncSession,
+) -> None:
+    ada = await make_user(db)
+    chats = [await make_chat(db, ada) for _ in range(3)]
+    for chat in chats:
+        await make_thread(db, chat, 200)
+    ids = [chat.id for chat in chats]
+
+    for backwards in (False, True):
+        read = partial(MessageRepository.pages_by_chat, db, ids, None, None, 10, backwards)
+        plan = await plan_of(db, read)
+        if not plan.nodes:  # SQLite: a LIMIT per chat on the index, in a correlated subquery
+            assert "CORRELATED LIST SUBQUERY" in plan.text
+            assert "COVERING INDEX ix_messages_chat_id_created_at_id (chat_id=?)" in plan.text
+        else:
+            assert "ix_messages_chat_id_created_at_id" in plan.text
+            assert plan.rows(relation="messages") <= 3 * 10, plan
+
+
+async def test_pages_by_chat_after_a_cursor_start_there_on_the_index(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 300)
+
+    plan = await plan_of(
+        db,
+        lambda: MessageRepository.pages_by_chat(db, [chat.id], _key(thread[-20]), None, 100, False),
+    )
+
+    if not plan.nodes:
+        assert "ix_messages_chat_id_created_at_id (chat_id=? AND (created_at,id)>(?,?))" in (
+            plan.text
+        )
+    else:
+        assert plan.rows(relation="messages") <= 19, plan
 
 
 async def test_paths_run_from_the_root_to_each_message(db: AsyncSession) -> None:

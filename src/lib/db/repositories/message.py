@@ -1,16 +1,33 @@
 """SQL for messages: add, read with the chat's access rule, and the batched reads of DataLoaders.
 
-Batched reads (pages and counts per chat, children per message, paths from a message to its
-root) take many keys and answer with one statement, whatever the number of keys.
+Batched reads (pages per chat, children per message, paths from a message to its root) take
+many keys and answer with one statement, whatever the number of keys, with the keys in one
+bound parameter (`any_of`) where they are many. Pages stop at what they return: each chat's
+rows are read on the (chat_id, created_at, id) index up to the LIMIT.
 """
 
+import json
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from sqlalchemy import func, literal_column, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from src.core.enums import MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message
@@ -18,9 +35,31 @@ from src.lib.db.repositories.chat import readable_by
 from src.lib.parts import text_of
 
 
+def any_of(
+    db: AsyncSession, column: InstrumentedAttribute[Any], ids: Sequence[uuid.UUID]
+) -> ColumnElement[bool]:
+    """`column IN ids`, with all the ids in one bound parameter.
+
+    An IN list binds one parameter per id: its statement differs for every count, and it
+    fails past the drivers' limits (32,767 parameters on asyncpg). PostgreSQL gets
+    `= ANY(uuid[])`; SQLite reads a JSON array with json_each, the ids written as its Uuid
+    columns store them (32 hex digits).
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
+    values = func.json_each(json.dumps([value.hex for value in ids])).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
 def in_chat(path: list[Message] | None, chat_id: uuid.UUID) -> TypeGuard[list[Message]]:
     """Whether a path from `MessageRepository.paths` exists and ends in that chat."""
     return bool(path and path[-1].chat_id == chat_id)
+
+
+def _order(message: type[Message], backwards: bool) -> tuple[ColumnElement[Any], ...]:
+    if backwards:
+        return (message.created_at.desc(), message.id.desc())
+    return (message.created_at.asc(), message.id.asc())
 
 
 class MessageRepository:
@@ -120,7 +159,12 @@ class MessageRepository:
         limit: int,
         backwards: bool,
     ) -> dict[uuid.UUID, list[Message]]:
-        """One page of messages of each chat, in one statement (ROW_NUMBER per chat).
+        """One page of messages of each chat, in one statement.
+
+        Each chat's page is read on the (chat_id, created_at, id) index from the cursor and
+        stops at `limit` rows, so that a page costs the same wherever it lies in the chat:
+        a LATERAL subquery per chat on PostgreSQL, a correlated `id IN (... LIMIT n)` on
+        SQLite (which has no LATERAL).
 
         Args:
             db: Session.
@@ -134,38 +178,34 @@ class MessageRepository:
         Returns:
             Each chat's messages in the order taken; chats without any are left out.
         """
-        key = tuple_(Message.created_at, Message.id)
-        if backwards:
-            order = (Message.created_at.desc(), Message.id.desc())
+
+        def page_of_chat(message: type[Message]) -> Select[Any]:
+            key = tuple_(message.created_at, message.id)
+            query = select(message).where(message.chat_id == Chat.id)
+            if after is not None:
+                query = query.where(key > after)
+            if before is not None:
+                query = query.where(key < before)
+            return query.order_by(*_order(message, backwards)).limit(limit)
+
+        if db.get_bind().dialect.name == "postgresql":
+            page = page_of_chat(Message).lateral("page")
+            taken: type[Message] = aliased(Message, page)
+            query = select(taken).select_from(Chat).join(page, true())
         else:
-            order = (Message.created_at.asc(), Message.id.asc())
-        rank = func.row_number().over(partition_by=Message.chat_id, order_by=order)
-        ranked = select(Message.id, rank.label("rank")).where(Message.chat_id.in_(chat_ids))
-        if after is not None:
-            ranked = ranked.where(key > after)
-        if before is not None:
-            ranked = ranked.where(key < before)
-        window = ranked.subquery()
+            inner = aliased(Message)
+            ids = page_of_chat(inner).with_only_columns(inner.id).correlate(Chat)
+            taken = Message
+            query = select(Message).select_from(Chat).join(Message, Message.id.in_(ids))
         result = await db.execute(
-            select(Message)
-            .join(window, window.c.id == Message.id)
-            .where(window.c.rank <= limit)
-            .order_by(Message.chat_id, window.c.rank)
+            query.where(any_of(db, Chat.id, chat_ids)).order_by(
+                taken.chat_id, *_order(taken, backwards)
+            )
         )
         pages: dict[uuid.UUID, list[Message]] = defaultdict(list)
         for message in result.scalars():
             pages[message.chat_id].append(message)
         return pages
-
-    @staticmethod
-    async def count_by_chat(db: AsyncSession, chat_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """How many messages each chat holds; chats without any are left out."""
-        result = await db.execute(
-            select(Message.chat_id, func.count())
-            .where(Message.chat_id.in_(chat_ids))
-            .group_by(Message.chat_id)
-        )
-        return {chat_id: int(count) for chat_id, count in result}
 
     @staticmethod
     async def child_ids(
@@ -174,7 +214,7 @@ class MessageRepository:
         """The direct replies of each message, oldest first; messages without any are left out."""
         result = await db.execute(
             select(Message.parent_msg_id, Message.id)
-            .where(Message.parent_msg_id.in_(parent_ids))
+            .where(any_of(db, Message.parent_msg_id, parent_ids))
             .order_by(Message.created_at, Message.id)
         )
         children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
