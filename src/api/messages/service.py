@@ -9,7 +9,7 @@ Operations (MessageService, one transaction each):
 
 Steps for another service's transaction:
 - add_message: add a message under a parent of the same chat; it becomes the current leaf.
-- thread: the path from the root to a message of a chat.
+- history_thread: the end of the path to a message that a reply's history budget needs.
 """
 
 import uuid
@@ -21,7 +21,7 @@ from src.core.enums import MessageRole, MessageStatus, Rating
 from src.core.exceptions import NotFoundError
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository, in_chat
+from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.session import SessionFactory
 
 
@@ -63,14 +63,23 @@ async def add_message(
     return message
 
 
-async def thread(db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID) -> list[Message]:
-    """The path from the root to a message of the chat, oldest first (the message last).
+async def history_thread(
+    db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, budget_chars: int
+) -> list[Message]:
+    """The end of the path from the root to a message of the chat that a reply's history needs.
+
+    The walk up stops once the messages' text is over `budget_chars` (see
+    `src.lib.llm.history`: no message beyond that point can be sent), so a reply in a long
+    chat reads what its history holds, not the whole thread.
+
+    Returns:
+        Those messages, oldest first (the message last).
 
     Raises:
         NotFoundError: The message is not in this chat.
     """
-    path = (await MessageRepository.paths(db, [leaf_id])).get(leaf_id)
-    if not in_chat(path, chat_id):
+    path = await MessageRepository.path_tail(db, chat_id, leaf_id, budget_chars)
+    if not path:
         raise NotFoundError()
     return path
 

@@ -12,6 +12,7 @@ from src.core.enums import MessageRole, MessageStatus, Visibility
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.types import generate_uuid7
+from src.lib.llm.history import build_history
 from tests.lib.db.factories import (
     at,
     make_chat,
@@ -33,6 +34,10 @@ def _ids(messages: list[Message]) -> list[uuid.UUID]:
 
 def _key(message: Message) -> tuple[datetime, uuid.UUID]:
     return (message.created_at, message.id)
+
+
+def _turns(messages: list[Message]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(message.role.value, message.parts) for message in messages]
 
 
 async def _timeline(db: AsyncSession, chat: Chat, length: int) -> list[Message]:
@@ -394,3 +399,60 @@ async def test_paths_of_messages_on_one_branch_are_prefixes_of_each_other(
 
     for depth, message in enumerate(thread):
         assert _ids(paths[message.id]) == _ids(thread[: depth + 1])
+
+
+async def test_path_tail_walks_up_until_the_text_is_over_the_budget(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 1_200, text=lambda n: f"{n:>100}")
+
+    tail = await MessageRepository.path_tail(db, chat.id, thread[-1].id, text_budget=1_000)
+
+    # 10 texts make the budget; the 11th goes over it, and nothing above it is read
+    assert _ids(tail) == _ids(thread[-11:])
+
+
+async def test_path_tail_goes_on_until_a_user_message(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    question = await make_message(db, chat, "question")
+    thread = await make_thread(db, chat, 3, text=lambda _: "x" * 500, parent=question)
+    answers = [m for m in thread if m.role == MessageRole.ASSISTANT]
+    tail_leaf = answers[-1]
+
+    tail = await MessageRepository.path_tail(db, chat.id, tail_leaf.id, text_budget=100)
+
+    assert tail[0].role == MessageRole.USER and tail[-1].id == tail_leaf.id
+    assert await MessageRepository.path_tail(db, new_id(), tail_leaf.id, 100) == []
+
+
+async def test_path_tail_holds_the_history_of_the_whole_thread(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    parts: list[list[dict[str, Any]]] = [
+        text_parts("question " * 30),
+        [
+            *text_parts("Let me compute."),
+            {"type": "tool_call", "tool_call_id": "c1", "tool_name": "calculator",
+             "arguments": {"expression": "1 + 1" * 40}},
+            {"type": "tool_result", "tool_call_id": "c1", "tool_name": "calculator",
+             "result": 2, "is_error": False},
+            *text_parts("It is 2."),
+        ],
+        [*text_parts("see"), {"type": "file", "url": "https://example.com/" + "a" * 200,
+                               "media_type": "image/png", "name": "a.png"}],
+        text_parts(""),
+    ]  # fmt: skip
+    previous: Message | None = None
+    for n in range(40):
+        role = ASSISTANT if n % 2 else MessageRole.USER
+        message_parts = parts[n % len(parts)]
+        previous = await MessageRepository.add(
+            db, chat.id, previous.id if previous else None, role, message_parts,
+            MessageStatus.COMPLETE, None,
+        )  # fmt: skip
+    assert previous is not None
+    whole = await MessageRepository.paths(db, [previous.id])
+
+    for budget in (100, 250, 400, 1_000, 3_000, 100_000):
+        tail = await MessageRepository.path_tail(db, chat.id, previous.id, budget)
+        assert build_history("system", _turns(tail), budget) == build_history(
+            "system", _turns(whole[previous.id]), budget
+        ), budget

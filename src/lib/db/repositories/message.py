@@ -3,7 +3,8 @@
 Batched reads (pages per chat, children per message, paths from a message to its root) take
 many keys and answer with one statement, whatever the number of keys, with the keys in one
 bound parameter (`any_of`) where they are many. Pages stop at what they return: each chat's
-rows are read on the (chat_id, created_at, id) index up to the LIMIT.
+rows are read on the (chat_id, created_at, id) index up to the LIMIT; a reply's history walks
+up from its parent only as far as its budget of text needs (`path_tail`).
 """
 
 import json
@@ -21,6 +22,8 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    not_,
+    or_,
     select,
     true,
     tuple_,
@@ -255,3 +258,44 @@ class MessageRepository:
         for leaf_id, message in result:
             paths[leaf_id].append(message)
         return paths
+
+    @staticmethod
+    async def path_tail(
+        db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, text_budget: int
+    ) -> list[Message]:
+        """The end of the path to a message of the chat, as far as a budget of text needs.
+
+        The walk goes up from the message while the `text` of the messages walked adds up to
+        at most `text_budget` characters, or while it has met no USER message; the message
+        that goes over the budget is the last one read.
+
+        Returns:
+            Those messages, oldest first (the leaf last); none when the leaf is not in the chat.
+        """
+        is_user = Message.role == MessageRole.USER
+        walk = (
+            select(
+                Message.id,
+                Message.parent_msg_id.label("parent_id"),
+                literal_column("0").label("depth"),
+                func.length(Message.text).label("chars"),
+                is_user.label("met_user"),
+            )
+            .where(Message.id == leaf_id, Message.chat_id == chat_id)
+            .cte("walk", recursive=True)
+        )
+        walk = walk.union_all(
+            select(
+                Message.id,
+                Message.parent_msg_id,
+                walk.c.depth + 1,
+                walk.c.chars + func.length(Message.text),
+                or_(walk.c.met_user, is_user),
+            )
+            .join(Message, Message.id == walk.c.parent_id)
+            .where(or_(walk.c.chars <= text_budget, not_(walk.c.met_user)))
+        )
+        result = await db.execute(
+            select(Message).join(walk, walk.c.id == Message.id).order_by(walk.c.depth.desc())
+        )
+        return list(result.scalars())
