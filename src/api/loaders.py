@@ -16,16 +16,19 @@ from src.api.common.pagination import PageRequest
 from src.core.enums import Rating
 from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository, in_chat
+from src.lib.db.repositories.message import MessageRepository, ThreadPage
 from src.lib.db.session import SessionFactory
 from src.lib.streaming.broker import Broker, GenerationInfo
 
+ThreadKey = tuple[tuple[uuid.UUID, uuid.UUID], tuple[int, uuid.UUID | None]]
+"""((chat id, leaf id), (limit, before)): a page of a thread (see `Loaders.thread`)."""
 
-def _grouped[GroupT](keys: list[tuple[uuid.UUID, GroupT]]) -> dict[GroupT, list[uuid.UUID]]:
-    """The ids of (id, group) keys, per group, each id once."""
-    groups: dict[GroupT, list[uuid.UUID]] = defaultdict(list)
-    for row_id, group in dict.fromkeys(keys):
-        groups[group].append(row_id)
+
+def _grouped[RowT, GroupT](keys: list[tuple[RowT, GroupT]]) -> dict[GroupT, list[RowT]]:
+    """The rows of (row, group) keys, per group, each row once."""
+    groups: dict[GroupT, list[RowT]] = defaultdict(list)
+    for row, group in dict.fromkeys(keys):
+        groups[group].append(row)
     return groups
 
 
@@ -39,7 +42,9 @@ class Loaders:
         last_message: chat id -> its newest message, or None.
         child_ids: message id -> the ids of its direct replies, oldest first.
         rating: (message id, user id) -> that user's rating, or None.
-        thread: (chat id, leaf id) -> the path root..leaf, or None when the leaf is not in the chat.
+        thread: ((chat id, leaf id), (limit, before)) -> the page of the path root..leaf that
+            ends at the leaf (or just above `before`) and holds at most `limit` messages, or
+            None when the leaf is not in the chat; one statement per (limit, before).
         active_generation: chat id -> its running generation, or None (from the broker).
     """
 
@@ -89,13 +94,13 @@ class Loaders:
                 found |= {(message_id, user_id): r for message_id, r in ratings.items()}
         return [found.get(key) for key in keys]
 
-    async def _threads(self, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> list[list[Message] | None]:
+    async def _threads(self, keys: list[ThreadKey]) -> list[ThreadPage | None]:
+        pages: dict[ThreadKey, ThreadPage] = {}
         async with self._session_factory() as db:
-            paths = await MessageRepository.paths(db, [leaf_id for _, leaf_id in keys])
-        return [
-            path if in_chat(path := paths.get(leaf_id), chat_id) else None
-            for chat_id, leaf_id in keys
-        ]
+            for (limit, before), leaves in _grouped(keys).items():
+                found = await MessageRepository.thread_pages(db, leaves, limit, before)
+                pages |= {(leaf, (limit, before)): found[leaf] for leaf in leaves if leaf in found}
+        return [pages.get(key) for key in keys]
 
     async def _active_generations(self, chat_ids: list[uuid.UUID]) -> list[GenerationInfo | None]:
         found = await self._broker.active_generations(chat_ids)

@@ -15,9 +15,9 @@ from src.api.chats.service import ChatService
 from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node, parse_id
 from src.api.context import Info
+from src.api.messages.service import empty_thread, thread_fetch_size, thread_page
 from src.api.messages.types import Message, MessageConnection
 from src.core.enums import Visibility
-from src.core.exceptions import NotFoundError
 from src.lib.db.models import Chat as ChatModel
 
 
@@ -81,16 +81,30 @@ class Chat(Node):
         return MessageConnection.build(rows, request, self.message_count)
 
     @strawberry.field(
-        description="The path from the root to leafId (default: currentLeafId), oldest first."
+        description="The path from the root to leafId (default: currentLeafId), oldest first. "
+        "last: only the messages nearest the leaf, at most the server's limit; without it, a "
+        "longer path than that limit is refused (BAD_USER_INPUT, field last). before: a message "
+        "of that path, which the page ends just above (BAD_USER_INPUT, field before, when it "
+        "is not on the path); the first message of a page is the next page's before."
     )
-    async def thread(self, info: Info, leaf_id: strawberry.ID | None = None) -> list[Message]:
-        """The branch ending at a message of this chat; NOT_FOUND for any other message."""
+    async def thread(
+        self,
+        info: Info,
+        leaf_id: strawberry.ID | None = None,
+        last: int | None = None,
+        before: strawberry.ID | None = None,
+    ) -> list[Message]:
+        """A page of the branch ending at a message of this chat; NOT_FOUND for any other."""
         leaf = self.leaf_pk if leaf_id is None else parse_id(leaf_id, "leafId")
-        if leaf is None:
-            return []
-        path = await info.context.loaders.thread.load((self.pk, leaf))
-        if path is None:
-            raise NotFoundError()
+        before_pk = None if before is None else parse_id(before, "before")
+        max_messages = info.context.runtime.settings.max_thread_messages
+        limit = thread_fetch_size(last, max_messages)
+        page = (
+            empty_thread()
+            if leaf is None
+            else await info.context.loaders.thread.load(((self.pk, leaf), (limit, before_pk)))
+        )
+        path = thread_page(page, last, before_pk, max_messages)
         return [Message.from_model(message) for message in path]
 
     @strawberry.field

@@ -374,31 +374,83 @@ async def test_pages_by_chat_after_a_cursor_start_there_on_the_index(db: AsyncSe
         assert plan.rows(relation="messages") <= 19, plan
 
 
-async def test_paths_run_from_the_root_to_each_message(db: AsyncSession) -> None:
+async def test_thread_pages_run_from_the_root_to_each_leaf(db: AsyncSession) -> None:
     chat = await make_chat(db, await make_user(db))
     thread = await make_thread(db, chat, 4)
     branch = await make_message(db, chat, "edit", thread[1])
     other_root = await make_message(db, chat, "another root")
+    elsewhere = await make_message(db, await make_chat(db, await make_user(db)))
+    leaves = [thread[3], branch, other_root, elsewhere]
 
-    paths = await MessageRepository.paths(db, [thread[3].id, branch.id, other_root.id, new_id()])
+    pages = await MessageRepository.thread_pages(
+        db, [(chat.id, leaf.id) for leaf in leaves] + [(chat.id, new_id())], limit=100
+    )
 
-    assert {leaf_id: _ids(path) for leaf_id, path in paths.items()} == {
+    assert {leaf_id: _ids(page.messages) for (_, leaf_id), page in pages.items()} == {
         thread[3].id: _ids(thread),
         branch.id: [thread[0].id, thread[1].id, branch.id],
         other_root.id: [other_root.id],
     }
+    assert all(page.found_before for page in pages.values())
 
 
-async def test_paths_of_messages_on_one_branch_are_prefixes_of_each_other(
-    db: AsyncSession,
-) -> None:
+async def test_thread_pages_hold_the_messages_nearest_the_leaf(db: AsyncSession) -> None:
     chat = await make_chat(db, await make_user(db))
-    thread = await make_thread(db, chat, 5)
+    thread = await make_thread(db, chat, 10)
 
-    paths = await MessageRepository.paths(db, [message.id for message in thread])
+    async def page(limit: int, leaf: Message = thread[-1]) -> list[uuid.UUID]:
+        pages = await MessageRepository.thread_pages(db, [(chat.id, leaf.id)], limit)
+        return _ids(pages[chat.id, leaf.id].messages)
 
-    for depth, message in enumerate(thread):
-        assert _ids(paths[message.id]) == _ids(thread[: depth + 1])
+    assert await page(3) == _ids(thread[7:])
+    assert await page(1) == [thread[-1].id]
+    assert await page(0) == []
+    assert await page(10) == await page(11) == _ids(thread)
+    assert await page(3, thread[4]) == _ids(thread[2:5])
+
+
+async def test_thread_pages_end_just_above_before(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 10)
+    leaf = (chat.id, thread[-1].id)
+
+    async def page(limit: int, before: Message) -> list[uuid.UUID]:
+        found = (await MessageRepository.thread_pages(db, [leaf], limit, before.id))[leaf]
+        assert found.found_before
+        return _ids(found.messages)
+
+    assert await page(3, thread[6]) == _ids(thread[3:6])
+    assert await page(5, thread[2]) == _ids(thread[:2])
+    assert await page(3, thread[0]) == []
+    assert await page(3, thread[-1]) == _ids(thread[6:9])
+    assert await page(0, thread[5]) == []
+
+
+async def test_thread_pages_tell_a_before_that_is_not_on_the_path(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    thread = await make_thread(db, chat, 4)
+    branch = await make_message(db, chat, "edit", thread[1])
+    elsewhere = await make_message(db, await make_chat(db, ada))
+    leaf = (chat.id, thread[-1].id)
+
+    for before in (branch.id, elsewhere.id, new_id()):
+        page = (await MessageRepository.thread_pages(db, [leaf], 10, before))[leaf]
+        assert (page.messages, page.found_before) == ([], False)
+    below = await MessageRepository.thread_pages(db, [(chat.id, thread[1].id)], 10, thread[3].id)
+    assert not below[chat.id, thread[1].id].found_before
+
+
+async def test_a_thread_page_is_read_walking_up_no_further_than_the_page(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 300)
+
+    plan = await plan_of(
+        db, lambda: MessageRepository.thread_pages(db, [(chat.id, thread[-1].id)], 10)
+    )
+
+    if plan.nodes:  # SQLite does not say how far it walked
+        assert plan.rows("Recursive Union") == 10, plan
 
 
 async def test_path_tail_walks_up_until_the_text_is_over_the_budget(db: AsyncSession) -> None:
@@ -449,10 +501,10 @@ async def test_path_tail_holds_the_history_of_the_whole_thread(db: AsyncSession)
             MessageStatus.COMPLETE, None,
         )  # fmt: skip
     assert previous is not None
-    whole = await MessageRepository.paths(db, [previous.id])
+    whole = await MessageRepository.thread_pages(db, [(chat.id, previous.id)], 100)
 
     for budget in (100, 250, 400, 1_000, 3_000, 100_000):
         tail = await MessageRepository.path_tail(db, chat.id, previous.id, budget)
         assert build_history("system", _turns(tail), budget) == build_history(
-            "system", _turns(whole[previous.id]), budget
+            "system", _turns(whole[chat.id, previous.id].messages), budget
         ), budget

@@ -1,25 +1,29 @@
 """SQL for messages: add, read with the chat's access rule, and the batched reads of DataLoaders.
 
-Batched reads (pages per chat, children per message, paths from a message to its root) take
-many keys and answer with one statement, whatever the number of keys, with the keys in one
-bound parameter (`any_of`) where they are many. Pages stop at what they return: each chat's
-rows are read on the (chat_id, created_at, id) index up to the LIMIT; a reply's history walks
-up from its parent only as far as its budget of text needs (`path_tail`).
+Batched reads (pages per chat, children per message, pages of the paths from messages up to
+their roots) take many keys and answer with one statement, whatever the number of keys, with
+the keys in one bound parameter (`any_of`). Every read of a long chat stops at what it returns:
+pages on the (chat_id, created_at, id) index, paths walked up only as far as the page (or the
+reply history's budget) needs.
 """
 
 import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     Uuid,
+    and_,
     any_,
     bindparam,
+    case,
+    false,
     func,
     literal_column,
     not_,
@@ -54,15 +58,23 @@ def any_of(
     return column.in_(select(values.c.value))
 
 
-def in_chat(path: list[Message] | None, chat_id: uuid.UUID) -> TypeGuard[list[Message]]:
-    """Whether a path from `MessageRepository.paths` exists and ends in that chat."""
-    return bool(path and path[-1].chat_id == chat_id)
-
-
 def _order(message: type[Message], backwards: bool) -> tuple[ColumnElement[Any], ...]:
     if backwards:
         return (message.created_at.desc(), message.id.desc())
     return (message.created_at.asc(), message.id.asc())
+
+
+@dataclass(slots=True)
+class ThreadPage:
+    """A page of the path from the root to a message (see `MessageRepository.thread_pages`).
+
+    Attributes:
+        messages: The page, oldest first.
+        found_before: Whether the page's `before` is on the path (always true without one).
+    """
+
+    messages: list[Message] = field(default_factory=list)
+    found_before: bool = False
 
 
 class MessageRepository:
@@ -227,37 +239,71 @@ class MessageRepository:
         return children
 
     @staticmethod
-    async def paths(db: AsyncSession, leaf_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Message]]:
-        """The path from the root to each message, root first, in one recursive statement.
+    async def thread_pages(
+        db: AsyncSession,
+        leaves: list[tuple[uuid.UUID, uuid.UUID]],
+        limit: int,
+        before: uuid.UUID | None = None,
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], ThreadPage]:
+        """The end of the path from the root to each message, in one recursive statement.
+
+        The walk goes up from each leaf and stops once it has the page: past `before` when
+        given (reading only ids up to it), then `limit` messages.
+
+        Args:
+            db: Session.
+            leaves: (chat id, message id) of each leaf; a message of another chat has no page.
+            limit: At most this many messages per page, those nearest the leaf (or `before`).
+            before: A message of the paths: each page ends just above it. None: at the leaf.
 
         Returns:
-            Each existing message's path (the message last); unknown ids are left out.
+            The page of each leaf found in its chat, by (chat id, leaf id).
         """
+        whole = before is None  # the page starts at the leaf
+        opened: ColumnElement[bool] = true() if whole else Message.id == before
         walk = (
             select(
+                Message.chat_id,
                 Message.id.label("leaf_id"),
-                Message.id.label("id"),
+                Message.id,
                 Message.parent_msg_id.label("parent_id"),
                 literal_column("0").label("depth"),
+                opened.label("opened"),  # `before` is this message or below it
+                (true() if whole else false()).label("in_page"),
+                literal_column("1" if whole else "0").label("taken"),  # page messages so far
             )
-            .where(Message.id.in_(leaf_ids))
+            .where(tuple_(Message.chat_id, Message.id).in_(leaves))
             .cte("walk", recursive=True)
         )
         walk = walk.union_all(
-            select(walk.c.leaf_id, Message.id, Message.parent_msg_id, walk.c.depth + 1).join(
-                Message, Message.id == walk.c.parent_id
+            select(
+                walk.c.chat_id,
+                walk.c.leaf_id,
+                Message.id,
+                Message.parent_msg_id,
+                walk.c.depth + 1,
+                true() if whole else or_(walk.c.opened, Message.id == before),
+                walk.c.opened,
+                walk.c.taken + case((walk.c.opened, 1), else_=0),
             )
+            .join(Message, Message.id == walk.c.parent_id)
+            .where(or_(not_(walk.c.opened), walk.c.taken < limit))
         )
+        shown = and_(Message.id == walk.c.id, walk.c.in_page, walk.c.taken <= limit)
         result = await db.execute(
-            select(walk.c.leaf_id, Message)
-            .select_from(Message)
-            .join(walk, walk.c.id == Message.id)
+            select(walk.c.chat_id, walk.c.leaf_id, walk.c.opened, Message)
+            .select_from(walk)
+            .outerjoin(Message, shown)
+            .where(or_(walk.c.opened, walk.c.depth == 0))
             .order_by(walk.c.leaf_id, walk.c.depth.desc())
         )
-        paths: dict[uuid.UUID, list[Message]] = defaultdict(list)
-        for leaf_id, message in result:
-            paths[leaf_id].append(message)
-        return paths
+        pages: dict[tuple[uuid.UUID, uuid.UUID], ThreadPage] = {}
+        for chat_id, leaf_id, opened_here, message in result:
+            page = pages.setdefault((chat_id, leaf_id), ThreadPage())
+            page.found_before = page.found_before or bool(opened_here)
+            if message is not None:
+                page.messages.append(message)
+        return pages
 
     @staticmethod
     async def path_tail(
