@@ -9,7 +9,8 @@ with Core inserts, then measures each operation one request at a time, best of `
 with the number of SQL statements the app's engine sent meanwhile (`before_cursor_execute`):
 
 - thread(last: 50) { id text childIds } of a 10,000-message thread, of a 10-message chat, and of
-  one branch of a chat of 200 branches of 50 messages;
+  one branch of a chat of 200 branches of 50 messages; and the page of the long thread above
+  its 100th message (the walk from the leaf to `before` reads 9,900 ids first);
 - chatStream, from subscribing to receiving StreamStarted, in the 10,000-message chat and in a
   new chat (each reply is then followed to its end, untimed);
 - chats(first: 50) { lastMessage messageCount } of a user with 5,003 chats: the first page
@@ -44,7 +45,7 @@ import httpx
 import uvicorn
 import websockets
 from fastapi import FastAPI
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -64,8 +65,8 @@ PAGE_OF_CHATS, PAGE_OF_MESSAGES, THREAD_PAGE = 50, 100, 50
 INSERT_CHUNK = 2_000
 FILLER = "lorem ipsum dolor sit amet " * 4
 
-THREAD = """query T($id: ID!, $last: Int) {
-  chat(id: $id) { thread(last: $last) { id text childIds } }
+THREAD = """query T($id: ID!, $last: Int, $before: ID) {
+  chat(id: $id) { thread(last: $last, before: $before) { id text childIds } }
 }"""
 CHATS = """query C($first: Int, $after: String) {
   chats(first: $first, after: $after) {
@@ -268,10 +269,12 @@ async def _build(app: FastAPI, many: Account, deleter: Account, doomed: list[Acc
         chats_to_delete.append(chat_id)
     engine: AsyncEngine = app.state.runtime.session_factory.kw["bind"]
     async with engine.begin() as connection:
-        await connection.execute(Chat.__table__.insert(), rows.chats)
-        for start in range(0, len(rows.messages), INSERT_CHUNK):
-            chunk = rows.messages[start : start + INSERT_CHUNK]
-            await connection.execute(Message.__table__.insert(), chunk)
+        for model, table_rows in ((Chat, rows.chats), (Message, rows.messages)):
+            # RETURNING makes SQLAlchemy send many rows per INSERT ("insertmanyvalues"): the
+            # message count trigger then runs once per statement, not once per row
+            for start in range(0, len(table_rows), INSERT_CHUNK):
+                chunk = table_rows[start : start + INSERT_CHUNK]
+                await connection.execute(insert(model).returning(model.id), chunk)
     if engine.dialect.name == "postgresql":
         async with engine.connect() as connection:
             await connection.exec_driver_sql("ANALYZE")
@@ -376,9 +379,10 @@ class Operations:
 
         return send
 
-    def thread(self, chat_id: uuid.UUID) -> Operation:
-        """The last page of a chat's current thread, with child ids."""
-        return self.request(THREAD, {"id": str(chat_id), "last": THREAD_PAGE})
+    def thread(self, chat_id: uuid.UUID, before: uuid.UUID | None = None) -> Operation:
+        """A page of a chat's current thread with child ids: the last, or the one above `before`."""
+        variables = {"id": str(chat_id), "last": THREAD_PAGE, "before": before and str(before)}
+        return self.request(THREAD, variables)
 
     def chats_after(self, index: int | None) -> Operation:
         """The page of chats after the one at `index` of the sorted keys (None: the first)."""
@@ -416,6 +420,10 @@ class Operations:
             (f"thread(last: {THREAD_PAGE}), 10,000-message thread", self.thread(data.long_chat)),
             (f"thread(last: {THREAD_PAGE}), 10-message chat", self.thread(data.short_chat)),
             (f"thread(last: {THREAD_PAGE}), a branch of 200", self.thread(data.branched_chat)),
+            (
+                f"thread(last: {THREAD_PAGE}, before: the 100th of 10,000)",
+                self.thread(data.long_chat, data.long_messages[99][1]),
+            ),
             ("chats(first: 50), first page", self.chats_after(None)),
             ("chats(first: 50), last page", self.chats_after(-PAGE_OF_CHATS - 1)),
             ("messages(first: 100), first page", self.messages_after(None)),
