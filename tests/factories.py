@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from src.api.chats.service import ChatService
 from src.api.messages.service import add_message as add_message_in
 from src.core.enums import FinishReason, MessageRole, Rating, Visibility
+from src.lib.db.models import Message
 from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.feedback import FeedbackRepository
+from src.lib.db.types import generate_uuid7
 from tests.helpers import GraphQLClient
 
 
@@ -79,6 +81,37 @@ async def add_conversation(app: FastAPI, chat_id: str, turns: int) -> list[str]:
             await add_message(app, chat_id, f"answer {turn}", ids[-1], role=MessageRole.ASSISTANT)
         )
     return ids
+
+
+async def add_thread(app: FastAPI, chat_id: str, length: int) -> list[str]:
+    """A thread of `length` messages ("message <n>", user first) under the chat's current leaf.
+
+    Written in one flush, not through the services (a deep thread would take a transaction per
+    message); the last message becomes the current leaf. Returns the ids, oldest first.
+    """
+    async with app.state.runtime.session_factory.begin() as db:
+        chat = await ChatRepository.get(db, uuid.UUID(chat_id))
+        assert chat is not None
+        parent = chat.current_leaf_id
+        thread: list[Message] = []
+        for index in range(length):
+            role = MessageRole.USER if index % 2 == 0 else MessageRole.ASSISTANT
+            text = f"message {index}"
+            thread.append(
+                Message(
+                    id=generate_uuid7(),
+                    chat_id=chat.id,
+                    parent_msg_id=thread[-1].id if thread else parent,
+                    role=role,
+                    parts=[{"type": "text", "text": text}],
+                    text=text,
+                    model="demo" if role == MessageRole.ASSISTANT else None,
+                )
+            )
+        db.add_all(thread)
+        await db.flush()
+        chat.current_leaf_id = thread[-1].id
+    return [str(message.id) for message in thread]
 
 
 async def rate(app: FastAPI, person: Person, message_id: str, rating: Rating) -> None:

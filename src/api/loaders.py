@@ -16,16 +16,19 @@ from src.api.common.pagination import PageRequest
 from src.core.enums import Rating
 from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository, in_chat
+from src.lib.db.repositories.message import MessageRepository, ThreadPage
 from src.lib.db.session import SessionFactory
 from src.lib.streaming.broker import Broker, GenerationInfo
 
+ThreadKey = tuple[tuple[uuid.UUID, uuid.UUID], tuple[int, uuid.UUID | None]]
+"""((chat id, leaf id), (limit, before)): a page of a thread (see `Loaders.thread`)."""
 
-def _grouped[GroupT](keys: list[tuple[uuid.UUID, GroupT]]) -> dict[GroupT, list[uuid.UUID]]:
-    """The ids of (id, group) keys, per group, each id once."""
-    groups: dict[GroupT, list[uuid.UUID]] = defaultdict(list)
-    for row_id, group in dict.fromkeys(keys):
-        groups[group].append(row_id)
+
+def _grouped[RowT, GroupT](keys: list[tuple[RowT, GroupT]]) -> dict[GroupT, list[RowT]]:
+    """The rows of (row, group) keys, per group, each row once."""
+    groups: dict[GroupT, list[RowT]] = defaultdict(list)
+    for row, group in dict.fromkeys(keys):
+        groups[group].append(row)
     return groups
 
 
@@ -37,10 +40,11 @@ class Loaders:
             was given, such as a stream's events).
         messages: (chat id, page request) -> the rows of that page (`request.fetch` at most).
         last_message: chat id -> its newest message, or None.
-        message_count: chat id -> how many messages it holds.
         child_ids: message id -> the ids of its direct replies, oldest first.
         rating: (message id, user id) -> that user's rating, or None.
-        thread: (chat id, leaf id) -> the path root..leaf, or None when the leaf is not in the chat.
+        thread: ((chat id, leaf id), (limit, before)) -> the page of the path root..leaf that
+            ends at the leaf (or just above `before`) and holds at most `limit` messages, or
+            None when the leaf is not in the chat; one statement per (limit, before).
         active_generation: chat id -> its running generation, or None (from the broker).
     """
 
@@ -50,7 +54,6 @@ class Loaders:
         self.message = DataLoader(self._messages, cache=False)
         self.messages = DataLoader(self._pages, cache=False)
         self.last_message = DataLoader(self._last_messages, cache=False)
-        self.message_count = DataLoader(self._counts, cache=False)
         self.child_ids = DataLoader(self._child_ids, cache=False)
         self.rating = DataLoader(self._ratings, cache=False)
         self.thread = DataLoader(self._threads, cache=False)
@@ -78,11 +81,6 @@ class Loaders:
             )
         return [pages[chat_id][0] if chat_id in pages else None for chat_id in chat_ids]
 
-    async def _counts(self, chat_ids: list[uuid.UUID]) -> list[int]:
-        async with self._session_factory() as db:
-            counts = await MessageRepository.count_by_chat(db, chat_ids)
-        return [counts.get(chat_id, 0) for chat_id in chat_ids]
-
     async def _child_ids(self, message_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
         async with self._session_factory() as db:
             children = await MessageRepository.child_ids(db, message_ids)
@@ -96,13 +94,13 @@ class Loaders:
                 found |= {(message_id, user_id): r for message_id, r in ratings.items()}
         return [found.get(key) for key in keys]
 
-    async def _threads(self, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> list[list[Message] | None]:
+    async def _threads(self, keys: list[ThreadKey]) -> list[ThreadPage | None]:
+        pages: dict[ThreadKey, ThreadPage] = {}
         async with self._session_factory() as db:
-            paths = await MessageRepository.paths(db, [leaf_id for _, leaf_id in keys])
-        return [
-            path if in_chat(path := paths.get(leaf_id), chat_id) else None
-            for chat_id, leaf_id in keys
-        ]
+            for (limit, before), leaves in _grouped(keys).items():
+                found = await MessageRepository.thread_pages(db, leaves, limit, before)
+                pages |= {(leaf, (limit, before)): found[leaf] for leaf in leaves if leaf in found}
+        return [pages.get(key) for key in keys]
 
     async def _active_generations(self, chat_ids: list[uuid.UUID]) -> list[GenerationInfo | None]:
         found = await self._broker.active_generations(chat_ids)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
 from src.lib.db import models  # noqa: F401
@@ -88,3 +89,54 @@ async def test_usage_records_are_filled_from_existing_user_messages(
     finally:
         await engine.dispose()
     assert count == 2
+
+
+async def _rows(connection: AsyncConnection, table: str) -> int:
+    return int(
+        await connection.scalar(select(func.count()).select_from(Base.metadata.tables[table])) or 0
+    )
+
+
+async def test_large_chats_count_existing_messages_and_keep_feedback_both_ways(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "9620b41fe850")
+    user, chat, thread = uuid.uuid4(), uuid.uuid4(), [uuid.uuid4() for _ in range(3)]
+    stamps = {"created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}
+    messages: list[tuple[str, dict[str, object]]] = [
+        ("messages", {"id": message, "chat_id": chat, "parent_msg_id": parent, "role": "USER",
+                      "parts": [], "text": "", "status": "COMPLETE"})
+        for parent, message in zip([None, *thread], thread, strict=False)
+    ]  # fmt: skip
+    rows: list[tuple[str, dict[str, object]]] = [
+        ("users", {"id": user, "user_type": "GUEST", "is_active": True}),
+        ("chats", {"id": chat, "user_id": user, "title": "t", "visibility": "PRIVATE"}),
+        *messages,
+        ("message_feedback", {"id": uuid.uuid4(), "message_id": thread[0], "user_id": user,
+                              "rating": "UP"}),
+    ]  # fmt: skip
+    engine = create_engine(empty_database_url)
+
+    async def stored() -> tuple[int, int]:
+        async with engine.connect() as connection:
+            return await _rows(connection, "messages"), await _rows(connection, "message_feedback")
+
+    try:
+        async with engine.begin() as connection:
+            for table, values in rows:
+                await connection.execute(
+                    Base.metadata.tables[table].insert().values(**values, **stamps)
+                )
+        await asyncio.to_thread(upgrade_to_head, empty_database_url)
+        assert await stored() == (3, 1)
+        async with engine.connect() as connection:
+            chats = Base.metadata.tables["chats"]
+            assert await connection.scalar(select(chats.c.message_count)) == 3
+
+        await asyncio.to_thread(command.downgrade, config, "9620b41fe850")
+        assert await stored() == (3, 1)
+        await asyncio.to_thread(upgrade_to_head, empty_database_url)
+        assert await stored() == (3, 1)
+    finally:
+        await engine.dispose()

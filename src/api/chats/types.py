@@ -15,9 +15,9 @@ from src.api.chats.service import ChatService
 from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node, parse_id
 from src.api.context import Info
+from src.api.messages.service import empty_thread, thread_fetch_size, thread_page
 from src.api.messages.types import Message, MessageConnection
 from src.core.enums import Visibility
-from src.core.exceptions import NotFoundError
 from src.lib.db.models import Chat as ChatModel
 
 
@@ -46,6 +46,7 @@ class Chat(Node):
         description="The branch being shown: set by switchBranch, moved by every new message; "
         "null when empty."
     )
+    message_count: int
     pk: strawberry.Private[uuid.UUID]
     leaf_pk: strawberry.Private[uuid.UUID | None]
 
@@ -60,6 +61,7 @@ class Chat(Node):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             current_leaf_id=strawberry.ID(str(leaf)) if leaf else None,
+            message_count=chat.message_count,
             pk=chat.id,
             leaf_pk=leaf,
         )
@@ -76,19 +78,33 @@ class Chat(Node):
         """A page of the messages; 100 when neither `first` nor `last` is given."""
         request = PageRequest.parse(first, after, last, before)
         rows = await info.context.loaders.messages.load((self.pk, request))
-        return MessageConnection.build(rows, request, self.pk)
+        return MessageConnection.build(rows, request, self.message_count)
 
     @strawberry.field(
-        description="The path from the root to leafId (default: currentLeafId), oldest first."
+        description="The path from the root to leafId (default: currentLeafId), oldest first. "
+        "last: only the messages nearest the leaf, at most the server's limit; without it, a "
+        "longer path than that limit is refused (BAD_USER_INPUT, field last). before: a message "
+        "of that path, which the page ends just above (BAD_USER_INPUT, field before, when it "
+        "is not on the path); the first message of a page is the next page's before."
     )
-    async def thread(self, info: Info, leaf_id: strawberry.ID | None = None) -> list[Message]:
-        """The branch ending at a message of this chat; NOT_FOUND for any other message."""
+    async def thread(
+        self,
+        info: Info,
+        leaf_id: strawberry.ID | None = None,
+        last: int | None = None,
+        before: strawberry.ID | None = None,
+    ) -> list[Message]:
+        """A page of the branch ending at a message of this chat; NOT_FOUND for any other."""
         leaf = self.leaf_pk if leaf_id is None else parse_id(leaf_id, "leafId")
-        if leaf is None:
-            return []
-        path = await info.context.loaders.thread.load((self.pk, leaf))
-        if path is None:
-            raise NotFoundError()
+        before_pk = None if before is None else parse_id(before, "before")
+        max_messages = info.context.runtime.settings.max_thread_messages
+        limit = thread_fetch_size(last, max_messages)
+        page = (
+            empty_thread()
+            if leaf is None
+            else await info.context.loaders.thread.load(((self.pk, leaf), (limit, before_pk)))
+        )
+        path = thread_page(page, last, before_pk, max_messages)
         return [Message.from_model(message) for message in path]
 
     @strawberry.field
@@ -96,12 +112,6 @@ class Chat(Node):
         """The newest message of the chat, whatever its branch."""
         message = await info.context.loaders.last_message.load(self.pk)
         return Message.from_model(message) if message else None
-
-    @strawberry.field
-    async def message_count(self, info: Info) -> int:
-        """How many messages the chat holds, all branches."""
-        count: int = await info.context.loaders.message_count.load(self.pk)
-        return count
 
     @strawberry.field(description="The reply being generated right now, if any.")
     async def active_generation(self, info: Info) -> Generation | None:

@@ -1,4 +1,4 @@
-"""Message rules: adding to a chat's tree, reading threads, per-user feedback.
+"""Message rules: adding to a chat's tree, reading threads by pages, per-user feedback.
 
 Messages are as visible as their chat (see `src.api.chats.service`). Any user who may read a
 message may rate it: feedback is stored per user, and rating writes nothing else.
@@ -9,7 +9,12 @@ Operations (MessageService, one transaction each):
 
 Steps for another service's transaction:
 - add_message: add a message under a parent of the same chat; it becomes the current leaf.
-- thread: the path from the root to a message of a chat.
+- history_thread: the end of the path to a message that a reply's history budget needs.
+
+Thread pages (read by a DataLoader, checked here):
+- thread_fetch_size: how many messages to read for `last` (the whole thread is refused past
+  `MAX_THREAD_MESSAGES`).
+- thread_page: the page read (or `empty_thread`), or the error it calls for.
 """
 
 import uuid
@@ -18,10 +23,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus, Rating
-from src.core.exceptions import NotFoundError
+from src.core.exceptions import NotFoundError, ValidationError
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository, in_chat
+from src.lib.db.repositories.message import MessageRepository, ThreadPage
 from src.lib.db.session import SessionFactory
 
 
@@ -63,16 +68,65 @@ async def add_message(
     return message
 
 
-async def thread(db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID) -> list[Message]:
-    """The path from the root to a message of the chat, oldest first (the message last).
+async def history_thread(
+    db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, budget_chars: int
+) -> list[Message]:
+    """The end of the path from the root to a message of the chat that a reply's history needs.
+
+    The walk up stops once the messages' text is over `budget_chars` (see
+    `src.lib.llm.history`: no message beyond that point can be sent), so a reply in a long
+    chat reads what its history holds, not the whole thread.
+
+    Returns:
+        Those messages, oldest first (the message last).
 
     Raises:
         NotFoundError: The message is not in this chat.
     """
-    path = (await MessageRepository.paths(db, [leaf_id])).get(leaf_id)
-    if not in_chat(path, chat_id):
+    path = await MessageRepository.path_tail(db, chat_id, leaf_id, budget_chars)
+    if not path:
         raise NotFoundError()
     return path
+
+
+def thread_fetch_size(last: int | None, max_messages: int) -> int:
+    """How many messages to read for a thread page: `last`, else one over the limit.
+
+    Raises:
+        ValidationError: `last` below 0 or above the limit (`MAX_THREAD_MESSAGES`).
+    """
+    if last is None:
+        return max_messages + 1
+    if not 0 <= last <= max_messages:
+        raise ValidationError(f"last must be between 0 and {max_messages}.", field="last")
+    return last
+
+
+def empty_thread() -> ThreadPage:
+    """The thread of an empty chat: no message, so none that a page could end above."""
+    return ThreadPage()
+
+
+def thread_page(
+    page: ThreadPage | None, last: int | None, before: uuid.UUID | None, max_messages: int
+) -> list[Message]:
+    """The messages of a thread page read with `thread_fetch_size`, checked.
+
+    Raises:
+        NotFoundError: The leaf is not in the chat.
+        ValidationError: `before` is not on the path to the leaf (field "before"), or, without
+            `last`, the page is longer than the limit (field "last").
+    """
+    if page is None:
+        raise NotFoundError()
+    if before is not None and not page.found_before:
+        raise ValidationError("before is not a message of this thread.", field="before")
+    if last is None and len(page.messages) > max_messages:
+        raise ValidationError(
+            f"This thread is longer than {max_messages} messages: page it with last and before.",
+            field="last",
+        )
+    return page.messages
 
 
 class MessageService:

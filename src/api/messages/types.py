@@ -154,18 +154,12 @@ class MessageConnection:
 
     edges: list[Edge[Message]]
     page_info: PageInfo
-    chat_pk: strawberry.Private[uuid.UUID]
+    total_count: int
 
     @classmethod
-    def build(cls, rows: Sequence[MessageModel], request: PageRequest, chat_id: uuid.UUID) -> Self:
-        """The page of `rows`, as fetched for `request`, of a chat."""
+    def build(cls, rows: Sequence[MessageModel], request: PageRequest, total_count: int) -> Self:
+        """The page of `rows`, as fetched for `request`, of a chat holding `total_count`."""
         edges, page_info = paginate(
             rows, request, lambda row: (row.created_at, row.id), Message.from_model
         )
-        return cls(edges=edges, page_info=page_info, chat_pk=chat_id)
-
-    @strawberry.field
-    async def total_count(self, info: Info) -> int:
-        """How many messages the chat holds, over all pages and branches."""
-        count: int = await info.context.loaders.message_count.load(self.chat_pk)
-        return count
+        return cls(edges=edges, page_info=page_info, total_count=total_count)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.auth.entitlements import entitlements_of
 from src.api.chats.service import DEFAULT_TITLE, create_chat
-from src.api.messages.service import add_message, thread
+from src.api.messages.service import add_message, history_thread
 from src.api.runtime import Runtime
 from src.api.stream.requests import StreamRequest, check_request
 from src.core.enums import MessageRole, MessageStatus
@@ -253,8 +253,8 @@ class StreamService:
             model=model.id,
             message_id=reply_id,
         )
-        path = await thread(db, chat.id, asked.id)
         config, settings = request.config, self.runtime.settings
+        path = await history_thread(db, chat.id, asked.id, settings.history_budget_chars)
         generation = GenerationRequest(
             chat_id=chat.id,
             user_id=user.id,

@@ -13,6 +13,11 @@ The budget counts the characters of the thread's messages (text, tool names and 
 the system prompt. Whole stored messages are dropped, oldest first, so a tool call never loses
 its result; the last user message and everything after it are always kept, even beyond the
 budget; and the kept part always opens with a user message.
+
+A stored message's `text` (its text parts joined) never counts for more here than the message
+does, so the thread may be read only back to the first message, going up from the newest, at
+which those texts add up to more than the budget (and at least to the last user message):
+nothing above it could be kept. Callers read no more than that of a long chat.
 """
 
 import json

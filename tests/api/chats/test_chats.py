@@ -18,7 +18,7 @@ from tests.api.chats.operations import (
     UPDATE_CHAT,
 )
 from tests.api.conftest import OwnedChat
-from tests.factories import add_conversation, create_chat, rate, sign_up
+from tests.factories import add_conversation, add_thread, create_chat, rate, sign_up
 from tests.helpers import GraphQLClient
 
 
@@ -173,6 +173,20 @@ async def test_delete_chat_removes_its_messages_and_ratings_in_one_go(
     assert counts == [1, 2, 1]
     error = await client.error(DELETE_CHAT, {"id": chat_id}, token=ada.token)
     assert error["extensions"] == {"code": "NOT_FOUND"}
+
+
+async def test_delete_chat_deletes_a_thread_deeper_than_sqlites_trigger_limit(
+    client: GraphQLClient, app: FastAPI, ada_chat: OwnedChat
+) -> None:
+    ada, chat_id = ada_chat
+    thread = await add_thread(app, chat_id, 1_200)
+    await rate(app, ada, thread[-1], Rating.UP)
+
+    data = await client.data(DELETE_CHAT, {"id": chat_id}, token=ada.token)
+
+    assert data == {"deleteChat": chat_id}
+    async with app.state.runtime.session_factory() as db:
+        assert await db.scalar(select(func.count()).select_from(Message)) == 0
 
 
 @pytest.mark.parametrize(

@@ -29,9 +29,16 @@ query FanOut {
   }
 }
 """
-# The user, the chats, last messages, message counts (messageCount, then totalCount in a later
-# tick: loaders do not cache), first pages, child ids, ratings.
-MAX_STATEMENTS = 8
+# The user, the chats (their rows hold messageCount and totalCount), last messages, first
+# pages, child ids, ratings.
+MAX_STATEMENTS = 6
+THREADS = """
+query Threads {
+  chats(first: 50) { edges { node { thread(last: 5) { id childIds } } } }
+}
+"""
+# The user, the chats, one page of each chat's thread, the child ids of all those pages.
+THREAD_STATEMENTS = 4
 
 
 @contextmanager
@@ -86,3 +93,24 @@ async def test_the_fan_out_query_costs_the_same_for_5_and_50_chats(
     first_ten = [edge["node"] for edge in node["messages"]["edges"]]
     assert [len(message["childIds"]) for message in first_ten] == [2] + [1] * 8 + [1]
     assert [message["rating"] for message in first_ten] == [None, "UP", None, "DOWN"] + [None] * 6
+
+
+async def test_thread_pages_and_their_child_ids_cost_the_same_for_5_and_50_chats(
+    client: GraphQLClient, app: FastAPI
+) -> None:
+    ada = await sign_up(client, "ada")
+    await add_chats(app, ada, 5)
+
+    async def threads() -> tuple[int, list[Any]]:
+        with counting_statements(app) as statements:
+            data = await client.data(THREADS, token=ada.token)
+        return len(statements), [edge["node"]["thread"] for edge in data["chats"]["edges"]]
+
+    await threads()  # warm-up
+    with_5, _ = await threads()
+    await add_chats(app, ada, 45)
+    with_50, pages = await threads()
+
+    assert with_5 == with_50 == THREAD_STATEMENTS, (with_5, with_50)
+    assert len(pages) == 50
+    assert [len(message["childIds"]) for message in pages[0]] == [1, 1, 1, 1, 0]

@@ -1,6 +1,7 @@
 """Rows for repository tests, written with the ORM (not with the repositories under test)."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.enums import MessageRole, MessageStatus, UserType, Visibility
 from src.lib.db.base import Base
 from src.lib.db.models import Chat, Message, User
+from src.lib.db.types import generate_uuid7
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 """A fixed instant that explicit timestamps count from."""
@@ -76,13 +78,47 @@ async def make_message(
     return message
 
 
-async def make_thread(db: AsyncSession, chat: Chat, length: int) -> list[Message]:
-    """`length` messages, each replying to the one before, alternating user and assistant."""
+async def make_thread(
+    db: AsyncSession,
+    chat: Chat,
+    length: int,
+    text: Callable[[int], str] = "message {}".format,
+    parent: Message | None = None,
+) -> list[Message]:
+    """`length` messages, each replying to the one before, alternating user and assistant.
+
+    Written in one flush (ids set beforehand), so that deep threads cost a few statements.
+
+    Args:
+        db: Session.
+        chat: Their chat.
+        length: How many.
+        text: The text of the message at each index (default "message <index>").
+        parent: The message the first one replies to (its role decides who starts); None:
+            the first is a USER root.
+    """
+    user_first = parent is None or parent.role == MessageRole.ASSISTANT
+    start = parent.created_at if parent is not None else at(-1)
     thread: list[Message] = []
     for index in range(length):
-        role = MessageRole.USER if index % 2 == 0 else MessageRole.ASSISTANT
-        parent = thread[-1] if thread else None
-        thread.append(await make_message(db, chat, f"message {index}", parent, role))
+        role = MessageRole.USER if (index % 2 == 0) == user_first else MessageRole.ASSISTANT
+        above = thread[-1] if thread else parent
+        moment = start + timedelta(seconds=index + 1)
+        thread.append(
+            Message(
+                id=generate_uuid7(),
+                chat_id=chat.id,
+                parent_msg_id=above.id if above is not None else None,
+                role=role,
+                parts=text_parts(text(index)),
+                text=text(index),
+                model="demo" if role == MessageRole.ASSISTANT else None,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+    db.add_all(thread)
+    await db.flush()
     return thread
 
 

@@ -4,14 +4,24 @@ import asyncio
 import uuid
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import Rating, Visibility
 from src.lib.db.models import Chat, Message, MessageFeedback, UsageRecord, User
 from src.lib.db.repositories.chat import ChatRepository
+from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
-from tests.lib.db.factories import at, count_rows, make_chat, make_message, make_user, new_id
+from tests.lib.db.factories import (
+    at,
+    count_rows,
+    make_chat,
+    make_message,
+    make_thread,
+    make_user,
+    new_id,
+)
 
 
 def _ids(chats: list[Chat]) -> list[uuid.UUID]:
@@ -294,6 +304,34 @@ async def test_delete_owned_deletes_the_chat_its_messages_and_their_feedback(
     assert await count_rows(db, Message) == 1
     assert await count_rows(db, MessageFeedback) == 1
     assert await count_rows(db, UsageRecord) == 1
+
+
+async def test_a_chat_as_deep_as_sqlites_trigger_limit_is_deleted_with_its_feedback(
+    db: AsyncSession,
+) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    thread = await make_thread(db, chat, 1_200)
+    db.add(MessageFeedback(user_id=ada.id, message_id=thread[700].id, rating=Rating.UP))
+    kept = await make_message(db, await make_chat(db, ada))
+
+    assert await ChatRepository.delete_owned(db, chat.id, ada.id) is True
+
+    assert await count_rows(db, Message) == 1
+    assert await count_rows(db, MessageFeedback) == 0
+    assert await MessageRepository.get(db, kept.id) is kept
+
+
+async def test_deleting_a_user_deletes_their_deep_chats(db: AsyncSession) -> None:
+    ada, bob = await make_user(db), await make_user(db)
+    for _ in range(2):
+        await make_thread(db, await make_chat(db, ada), 1_200)
+    await make_thread(db, await make_chat(db, bob), 3)
+
+    await db.execute(delete(User).where(User.id == ada.id))
+
+    assert await count_rows(db, Chat) == 1
+    assert await count_rows(db, Message) == 3
 
 
 async def test_delete_owned_does_not_delete_another_users_chat(db: AsyncSession) -> None:

@@ -2,14 +2,17 @@
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus, Visibility
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.types import generate_uuid7
+from src.lib.llm.history import build_history
 from tests.lib.db.factories import (
     at,
     make_chat,
@@ -20,6 +23,7 @@ from tests.lib.db.factories import (
     reload,
     text_parts,
 )
+from tests.lib.db.plans import plan_of
 
 ASSISTANT = MessageRole.ASSISTANT
 
@@ -30,6 +34,10 @@ def _ids(messages: list[Message]) -> list[uuid.UUID]:
 
 def _key(message: Message) -> tuple[datetime, uuid.UUID]:
     return (message.created_at, message.id)
+
+
+def _turns(messages: list[Message]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(message.role.value, message.parts) for message in messages]
 
 
 async def _timeline(db: AsyncSession, chat: Chat, length: int) -> list[Message]:
@@ -282,17 +290,27 @@ async def test_pages_by_chat_leaves_out_chats_with_nothing_past_the_cursor(
     assert dict(pages) == {}
 
 
-async def test_count_by_chat_counts_every_message_of_each_chat(db: AsyncSession) -> None:
+async def test_every_insert_counts_in_its_chat(db: AsyncSession) -> None:
     ada = await make_user(db)
-    first, second, empty, unasked = [await make_chat(db, ada) for _ in range(4)]
+    first, second, empty = [await make_chat(db, ada) for _ in range(3)]
     await make_thread(db, first, 3)
     await make_message(db, first, "another root")
     await make_thread(db, second, 1)
-    await make_thread(db, unasked, 2)
+    await MessageRepository.add(
+        db, second.id, None, MessageRole.USER, text_parts("hi"), MessageStatus.COMPLETE, None
+    )
+    # one statement for rows of two chats
+    await db.execute(
+        insert(Message),
+        [
+            {"chat_id": chat.id, "role": MessageRole.USER, "parts": [], "text": ""}
+            for chat in (first, second, second)
+        ],
+    )
 
-    counts = await MessageRepository.count_by_chat(db, [first.id, second.id, empty.id])
+    counts = await db.execute(select(Chat.id, Chat.message_count).where(Chat.user_id == ada.id))
 
-    assert counts == {first.id: 4, second.id: 1}
+    assert {chat_id: count for chat_id, count in counts} == {first.id: 5, second.id: 4, empty.id: 0}
 
 
 async def test_child_ids_lists_direct_replies_oldest_first(db: AsyncSession) -> None:
@@ -308,28 +326,186 @@ async def test_child_ids_lists_direct_replies_oldest_first(db: AsyncSession) -> 
     assert children == {root.id: [early.id, edit.id, late.id], early.id: [grandchild.id]}
 
 
-async def test_paths_run_from_the_root_to_each_message(db: AsyncSession) -> None:
+async def test_child_ids_take_any_number_of_ids_in_one_statement(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    root = await make_message(db, chat)
+    reply = await make_message(db, chat, "reply", root, ASSISTANT)
+    asked = [new_id() for _ in range(40_000)] + [root.id]  # past any driver's parameter limit
+
+    plan = await plan_of(db, lambda: MessageRepository.child_ids(db, asked))
+
+    assert await MessageRepository.child_ids(db, asked) == {root.id: [reply.id]}
+    assert "ix_messages_parent_msg_id" in plan.text
+
+
+async def test_pages_by_chat_read_only_the_page_of_each_chat_on_its_index(
+    db: AsyncSession,
+) -> None:
+    ada = await make_user(db)
+    chats = [await make_chat(db, ada) for _ in range(3)]
+    for chat in chats:
+        await make_thread(db, chat, 200)
+    ids = [chat.id for chat in chats]
+
+    for backwards in (False, True):
+        read = partial(MessageRepository.pages_by_chat, db, ids, None, None, 10, backwards)
+        plan = await plan_of(db, read)
+        if not plan.nodes:  # SQLite: a LIMIT per chat on the index, in a correlated subquery
+            assert "CORRELATED LIST SUBQUERY" in plan.text
+            assert "COVERING INDEX ix_messages_chat_id_created_at_id (chat_id=?)" in plan.text
+        else:
+            assert "ix_messages_chat_id_created_at_id" in plan.text
+            assert plan.rows(relation="messages") <= 3 * 10, plan
+
+
+async def test_pages_by_chat_after_a_cursor_start_there_on_the_index(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 300)
+
+    plan = await plan_of(
+        db,
+        lambda: MessageRepository.pages_by_chat(db, [chat.id], _key(thread[-20]), None, 100, False),
+    )
+
+    if not plan.nodes:
+        assert "ix_messages_chat_id_created_at_id (chat_id=? AND (created_at,id)>(?,?))" in (
+            plan.text
+        )
+    else:
+        assert plan.rows(relation="messages") <= 19, plan
+
+
+async def test_thread_pages_run_from_the_root_to_each_leaf(db: AsyncSession) -> None:
     chat = await make_chat(db, await make_user(db))
     thread = await make_thread(db, chat, 4)
     branch = await make_message(db, chat, "edit", thread[1])
     other_root = await make_message(db, chat, "another root")
+    elsewhere = await make_message(db, await make_chat(db, await make_user(db)))
+    leaves = [thread[3], branch, other_root, elsewhere]
 
-    paths = await MessageRepository.paths(db, [thread[3].id, branch.id, other_root.id, new_id()])
+    pages = await MessageRepository.thread_pages(
+        db, [(chat.id, leaf.id) for leaf in leaves] + [(chat.id, new_id())], limit=100
+    )
 
-    assert {leaf_id: _ids(path) for leaf_id, path in paths.items()} == {
+    assert {leaf_id: _ids(page.messages) for (_, leaf_id), page in pages.items()} == {
         thread[3].id: _ids(thread),
         branch.id: [thread[0].id, thread[1].id, branch.id],
         other_root.id: [other_root.id],
     }
+    assert all(page.found_before for page in pages.values())
 
 
-async def test_paths_of_messages_on_one_branch_are_prefixes_of_each_other(
-    db: AsyncSession,
-) -> None:
+async def test_thread_pages_hold_the_messages_nearest_the_leaf(db: AsyncSession) -> None:
     chat = await make_chat(db, await make_user(db))
-    thread = await make_thread(db, chat, 5)
+    thread = await make_thread(db, chat, 10)
 
-    paths = await MessageRepository.paths(db, [message.id for message in thread])
+    async def page(limit: int, leaf: Message = thread[-1]) -> list[uuid.UUID]:
+        pages = await MessageRepository.thread_pages(db, [(chat.id, leaf.id)], limit)
+        return _ids(pages[chat.id, leaf.id].messages)
 
-    for depth, message in enumerate(thread):
-        assert _ids(paths[message.id]) == _ids(thread[: depth + 1])
+    assert await page(3) == _ids(thread[7:])
+    assert await page(1) == [thread[-1].id]
+    assert await page(0) == []
+    assert await page(10) == await page(11) == _ids(thread)
+    assert await page(3, thread[4]) == _ids(thread[2:5])
+
+
+async def test_thread_pages_end_just_above_before(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 10)
+    leaf = (chat.id, thread[-1].id)
+
+    async def page(limit: int, before: Message) -> list[uuid.UUID]:
+        found = (await MessageRepository.thread_pages(db, [leaf], limit, before.id))[leaf]
+        assert found.found_before
+        return _ids(found.messages)
+
+    assert await page(3, thread[6]) == _ids(thread[3:6])
+    assert await page(5, thread[2]) == _ids(thread[:2])
+    assert await page(3, thread[0]) == []
+    assert await page(3, thread[-1]) == _ids(thread[6:9])
+    assert await page(0, thread[5]) == []
+
+
+async def test_thread_pages_tell_a_before_that_is_not_on_the_path(db: AsyncSession) -> None:
+    ada = await make_user(db)
+    chat = await make_chat(db, ada)
+    thread = await make_thread(db, chat, 4)
+    branch = await make_message(db, chat, "edit", thread[1])
+    elsewhere = await make_message(db, await make_chat(db, ada))
+    leaf = (chat.id, thread[-1].id)
+
+    for before in (branch.id, elsewhere.id, new_id()):
+        page = (await MessageRepository.thread_pages(db, [leaf], 10, before))[leaf]
+        assert (page.messages, page.found_before) == ([], False)
+    below = await MessageRepository.thread_pages(db, [(chat.id, thread[1].id)], 10, thread[3].id)
+    assert not below[chat.id, thread[1].id].found_before
+
+
+async def test_a_thread_page_is_read_walking_up_no_further_than_the_page(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 300)
+
+    plan = await plan_of(
+        db, lambda: MessageRepository.thread_pages(db, [(chat.id, thread[-1].id)], 10)
+    )
+
+    if plan.nodes:  # SQLite does not say how far it walked
+        assert plan.rows("Recursive Union") == 10, plan
+
+
+async def test_path_tail_walks_up_until_the_text_is_over_the_budget(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    thread = await make_thread(db, chat, 1_200, text=lambda n: f"{n:>100}")
+
+    tail = await MessageRepository.path_tail(db, chat.id, thread[-1].id, text_budget=1_000)
+
+    # 10 texts make the budget; the 11th goes over it, and nothing above it is read
+    assert _ids(tail) == _ids(thread[-11:])
+
+
+async def test_path_tail_goes_on_until_a_user_message(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    question = await make_message(db, chat, "question")
+    thread = await make_thread(db, chat, 3, text=lambda _: "x" * 500, parent=question)
+    answers = [m for m in thread if m.role == MessageRole.ASSISTANT]
+    tail_leaf = answers[-1]
+
+    tail = await MessageRepository.path_tail(db, chat.id, tail_leaf.id, text_budget=100)
+
+    assert tail[0].role == MessageRole.USER and tail[-1].id == tail_leaf.id
+    assert await MessageRepository.path_tail(db, new_id(), tail_leaf.id, 100) == []
+
+
+async def test_path_tail_holds_the_history_of_the_whole_thread(db: AsyncSession) -> None:
+    chat = await make_chat(db, await make_user(db))
+    parts: list[list[dict[str, Any]]] = [
+        text_parts("question " * 30),
+        [
+            *text_parts("Let me compute."),
+            {"type": "tool_call", "tool_call_id": "c1", "tool_name": "calculator",
+             "arguments": {"expression": "1 + 1" * 40}},
+            {"type": "tool_result", "tool_call_id": "c1", "tool_name": "calculator",
+             "result": 2, "is_error": False},
+            *text_parts("It is 2."),
+        ],
+        [*text_parts("see"), {"type": "file", "url": "https://example.com/" + "a" * 200,
+                               "media_type": "image/png", "name": "a.png"}],
+        text_parts(""),
+    ]  # fmt: skip
+    previous: Message | None = None
+    for n in range(40):
+        role = ASSISTANT if n % 2 else MessageRole.USER
+        message_parts = parts[n % len(parts)]
+        previous = await MessageRepository.add(
+            db, chat.id, previous.id if previous else None, role, message_parts,
+            MessageStatus.COMPLETE, None,
+        )  # fmt: skip
+    assert previous is not None
+    whole = await MessageRepository.thread_pages(db, [(chat.id, previous.id)], 100)
+
+    for budget in (100, 250, 400, 1_000, 3_000, 100_000):
+        tail = await MessageRepository.path_tail(db, chat.id, previous.id, budget)
+        assert build_history("system", _turns(tail), budget) == build_history(
+            "system", _turns(whole[chat.id, previous.id].messages), budget
+        ), budget

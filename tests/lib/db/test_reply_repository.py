@@ -7,7 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.enums import FinishReason, MessageRole, MessageStatus
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.reply import ReplyRepository
-from tests.lib.db.factories import at, make_chat, make_message, make_user, reload, text_parts
+from tests.lib.db.factories import (
+    at,
+    make_chat,
+    make_message,
+    make_thread,
+    make_user,
+    reload,
+    text_parts,
+)
+from tests.lib.db.plans import plan_of
 
 STREAMING = MessageStatus.STREAMING
 
@@ -93,6 +102,21 @@ async def test_live_count_counts_a_stale_reply_again_once_it_is_saved(db: AsyncS
     await ReplyRepository.save(db, stale.id, text_parts("more"))
 
     assert await ReplyRepository.live_count(db, ada.id, at(5)) == 1
+
+
+async def test_live_and_stale_replies_are_found_on_the_index_of_streaming_replies(
+    db: AsyncSession,
+) -> None:
+    chat = await _chat(db)
+    await make_thread(db, chat, 50)
+    await _reply(db, chat, updated_at=at(100))
+
+    live = await plan_of(db, lambda: ReplyRepository.live_count(db, chat.user_id, at(5)))
+    stale = await plan_of(db, lambda: ReplyRepository.stale(db, at(200)))
+
+    for plan in (live, stale):
+        assert "ix_messages_streaming_chat_id_updated_at" in plan.text, plan.text
+        assert plan.rows(relation="messages") <= 1, plan
 
 
 async def test_stale_lists_the_streaming_replies_last_saved_before_a_time(

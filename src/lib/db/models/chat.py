@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Uuid
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.enums import Visibility
@@ -21,6 +21,9 @@ class Chat(IdMixin, TimestampMixin, Base):
         current_leaf_id: The message whose branch is shown; null when the chat is empty.
             Not a foreign key, so that chats and messages do not reference each other in a
             cycle; the service keeps it pointing at a message of this chat.
+        message_count: How many messages the chat holds, all branches. Kept by a database
+            trigger on every insert into `messages` (see the migration 3d1e5b7a9c01), so that
+            no read counts rows; messages are deleted only with their chat.
     """
 
     __tablename__ = "chats"
@@ -32,6 +35,7 @@ class Chat(IdMixin, TimestampMixin, Base):
         Enum(Visibility, native_enum=False, length=16), default=Visibility.PRIVATE
     )
     current_leaf_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    message_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     def __repr__(self) -> str:
         return f"<Chat id={self.id}>"

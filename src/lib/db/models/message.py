@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, Uuid, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.enums import FinishReason, MessageRole, MessageStatus
@@ -14,9 +14,14 @@ from src.lib.db.types import JSONDocument
 class Message(IdMixin, TimestampMixin, Base):
     """One message of a chat.
 
+    Ordered by (created_at, id) within a chat, on one index: pages, and the newest message,
+    read only the rows they return.
+
     Attributes:
-        chat_id: The chat (messages are deleted with it).
+        chat_id: The chat (messages are deleted with it, all in one statement).
         parent_msg_id: The message this one follows; null for a root. Siblings are branches.
+            No ON DELETE action: a message goes only with its whole chat, and a cascade along
+            the chain would recurse once per message (SQLite stops at 1,000 levels).
         role: USER or ASSISTANT.
         parts: List of parts, each a dict with a `type` of text, file, tool_call or tool_result.
         text: All text parts joined; kept for search and for the `text` field.
@@ -27,11 +32,11 @@ class Message(IdMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "messages"
-    __table_args__ = (Index(None, "chat_id", "created_at"),)
+    __table_args__ = (Index(None, "chat_id", "created_at", "id"),)
 
     chat_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("chats.id", ondelete="CASCADE"))
     parent_msg_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("messages.id", ondelete="CASCADE"), index=True
+        Uuid, ForeignKey("messages.id"), index=True
     )
     role: Mapped[MessageRole] = mapped_column(Enum(MessageRole, native_enum=False, length=16))
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
@@ -47,3 +52,16 @@ class Message(IdMixin, TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Message id={self.id} role={self.role} status={self.status}>"
+
+
+STREAMING = Message.status == literal_column(f"'{MessageStatus.STREAMING.name}'")
+"""Replies being generated, with the status written as a constant: both query planners use a
+partial index only when the query's condition is the index's own, never a bound parameter."""
+
+Index(
+    "ix_messages_streaming_chat_id_updated_at",
+    Message.chat_id,
+    Message.updated_at,
+    postgresql_where=STREAMING,
+    sqlite_where=STREAMING,
+)

@@ -1,18 +1,41 @@
 """SQL for messages: add, read with the chat's access rule, search, the DataLoaders' batched reads.
 
-Batched reads (pages and counts per chat, children per message, paths from a message to its
-root) take many keys and answer with one statement, whatever the number of keys. Searches go
-through the full-text index (`src.lib.db.fulltext`) and only ever see the user's own chats.
+Batched reads (pages per chat, children per message, pages of the paths from messages up to
+their roots) take many keys and answer with one statement, whatever the number of keys, with
+the keys in one bound parameter (`any_of`). Every read of a long chat stops at what it returns:
+pages on the (chat_id, created_at, id) index, paths walked up only as far as the page (or the
+reply history's budget) needs. Searches go through the full-text index (`src.lib.db.fulltext`)
+and only ever see the user's own chats.
 """
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
-from sqlalchemy import func, literal_column, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from src.core.enums import MessageRole, MessageStatus
 from src.lib.db import fulltext
@@ -22,9 +45,39 @@ from src.lib.parts import text_of
 from src.lib.words import search_terms
 
 
-def in_chat(path: list[Message] | None, chat_id: uuid.UUID) -> TypeGuard[list[Message]]:
-    """Whether a path from `MessageRepository.paths` exists and ends in that chat."""
-    return bool(path and path[-1].chat_id == chat_id)
+def any_of(
+    db: AsyncSession, column: InstrumentedAttribute[Any], ids: Sequence[uuid.UUID]
+) -> ColumnElement[bool]:
+    """`column IN ids`, with all the ids in one bound parameter.
+
+    An IN list binds one parameter per id: its statement differs for every count, and it
+    fails past the drivers' limits (32,767 parameters on asyncpg). PostgreSQL gets
+    `= ANY(uuid[])`; SQLite reads a JSON array with json_each, the ids written as its Uuid
+    columns store them (32 hex digits).
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
+    values = func.json_each(json.dumps([value.hex for value in ids])).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def _order(message: type[Message], backwards: bool) -> tuple[ColumnElement[Any], ...]:
+    if backwards:
+        return (message.created_at.desc(), message.id.desc())
+    return (message.created_at.asc(), message.id.asc())
+
+
+@dataclass(slots=True)
+class ThreadPage:
+    """A page of the path from the root to a message (see `MessageRepository.thread_pages`).
+
+    Attributes:
+        messages: The page, oldest first.
+        found_before: Whether the page's `before` is on the path (always true without one).
+    """
+
+    messages: list[Message] = field(default_factory=list)
+    found_before: bool = False
 
 
 class MessageRepository:
@@ -165,7 +218,12 @@ class MessageRepository:
         limit: int,
         backwards: bool,
     ) -> dict[uuid.UUID, list[Message]]:
-        """One page of messages of each chat, in one statement (ROW_NUMBER per chat).
+        """One page of messages of each chat, in one statement.
+
+        Each chat's page is read on the (chat_id, created_at, id) index from the cursor and
+        stops at `limit` rows, so that a page costs the same wherever it lies in the chat:
+        a LATERAL subquery per chat on PostgreSQL, a correlated `id IN (... LIMIT n)` on
+        SQLite (which has no LATERAL).
 
         Args:
             db: Session.
@@ -179,38 +237,34 @@ class MessageRepository:
         Returns:
             Each chat's messages in the order taken; chats without any are left out.
         """
-        key = tuple_(Message.created_at, Message.id)
-        if backwards:
-            order = (Message.created_at.desc(), Message.id.desc())
+
+        def page_of_chat(message: type[Message]) -> Select[Any]:
+            key = tuple_(message.created_at, message.id)
+            query = select(message).where(message.chat_id == Chat.id)
+            if after is not None:
+                query = query.where(key > after)
+            if before is not None:
+                query = query.where(key < before)
+            return query.order_by(*_order(message, backwards)).limit(limit)
+
+        if db.get_bind().dialect.name == "postgresql":
+            page = page_of_chat(Message).lateral("page")
+            taken: type[Message] = aliased(Message, page)
+            query = select(taken).select_from(Chat).join(page, true())
         else:
-            order = (Message.created_at.asc(), Message.id.asc())
-        rank = func.row_number().over(partition_by=Message.chat_id, order_by=order)
-        ranked = select(Message.id, rank.label("rank")).where(Message.chat_id.in_(chat_ids))
-        if after is not None:
-            ranked = ranked.where(key > after)
-        if before is not None:
-            ranked = ranked.where(key < before)
-        window = ranked.subquery()
+            inner = aliased(Message)
+            ids = page_of_chat(inner).with_only_columns(inner.id).correlate(Chat)
+            taken = Message
+            query = select(Message).select_from(Chat).join(Message, Message.id.in_(ids))
         result = await db.execute(
-            select(Message)
-            .join(window, window.c.id == Message.id)
-            .where(window.c.rank <= limit)
-            .order_by(Message.chat_id, window.c.rank)
+            query.where(any_of(db, Chat.id, chat_ids)).order_by(
+                taken.chat_id, *_order(taken, backwards)
+            )
         )
         pages: dict[uuid.UUID, list[Message]] = defaultdict(list)
         for message in result.scalars():
             pages[message.chat_id].append(message)
         return pages
-
-    @staticmethod
-    async def count_by_chat(db: AsyncSession, chat_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """How many messages each chat holds; chats without any are left out."""
-        result = await db.execute(
-            select(Message.chat_id, func.count())
-            .where(Message.chat_id.in_(chat_ids))
-            .group_by(Message.chat_id)
-        )
-        return {chat_id: int(count) for chat_id, count in result}
 
     @staticmethod
     async def child_ids(
@@ -219,7 +273,7 @@ class MessageRepository:
         """The direct replies of each message, oldest first; messages without any are left out."""
         result = await db.execute(
             select(Message.parent_msg_id, Message.id)
-            .where(Message.parent_msg_id.in_(parent_ids))
+            .where(any_of(db, Message.parent_msg_id, parent_ids))
             .order_by(Message.created_at, Message.id)
         )
         children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -229,34 +283,109 @@ class MessageRepository:
         return children
 
     @staticmethod
-    async def paths(db: AsyncSession, leaf_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Message]]:
-        """The path from the root to each message, root first, in one recursive statement.
+    async def thread_pages(
+        db: AsyncSession,
+        leaves: list[tuple[uuid.UUID, uuid.UUID]],
+        limit: int,
+        before: uuid.UUID | None = None,
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], ThreadPage]:
+        """The end of the path from the root to each message, in one recursive statement.
+
+        The walk goes up from each leaf and stops once it has the page: past `before` when
+        given (reading only ids up to it), then `limit` messages.
+
+        Args:
+            db: Session.
+            leaves: (chat id, message id) of each leaf; a message of another chat has no page.
+            limit: At most this many messages per page, those nearest the leaf (or `before`).
+            before: A message of the paths: each page ends just above it. None: at the leaf.
 
         Returns:
-            Each existing message's path (the message last); unknown ids are left out.
+            The page of each leaf found in its chat, by (chat id, leaf id).
         """
+        whole = before is None  # the page starts at the leaf
+        opened: ColumnElement[bool] = true() if whole else Message.id == before
         walk = (
             select(
+                Message.chat_id,
                 Message.id.label("leaf_id"),
-                Message.id.label("id"),
+                Message.id,
                 Message.parent_msg_id.label("parent_id"),
                 literal_column("0").label("depth"),
+                opened.label("opened"),  # `before` is this message or below it
+                (true() if whole else false()).label("in_page"),
+                literal_column("1" if whole else "0").label("taken"),  # page messages so far
             )
-            .where(Message.id.in_(leaf_ids))
+            .where(tuple_(Message.chat_id, Message.id).in_(leaves))
             .cte("walk", recursive=True)
         )
         walk = walk.union_all(
-            select(walk.c.leaf_id, Message.id, Message.parent_msg_id, walk.c.depth + 1).join(
-                Message, Message.id == walk.c.parent_id
+            select(
+                walk.c.chat_id,
+                walk.c.leaf_id,
+                Message.id,
+                Message.parent_msg_id,
+                walk.c.depth + 1,
+                true() if whole else or_(walk.c.opened, Message.id == before),
+                walk.c.opened,
+                walk.c.taken + case((walk.c.opened, 1), else_=0),
             )
+            .join(Message, Message.id == walk.c.parent_id)
+            .where(or_(not_(walk.c.opened), walk.c.taken < limit))
         )
+        shown = and_(Message.id == walk.c.id, walk.c.in_page, walk.c.taken <= limit)
         result = await db.execute(
-            select(walk.c.leaf_id, Message)
-            .select_from(Message)
-            .join(walk, walk.c.id == Message.id)
+            select(walk.c.chat_id, walk.c.leaf_id, walk.c.opened, Message)
+            .select_from(walk)
+            .outerjoin(Message, shown)
+            .where(or_(walk.c.opened, walk.c.depth == 0))
             .order_by(walk.c.leaf_id, walk.c.depth.desc())
         )
-        paths: dict[uuid.UUID, list[Message]] = defaultdict(list)
-        for leaf_id, message in result:
-            paths[leaf_id].append(message)
-        return paths
+        pages: dict[tuple[uuid.UUID, uuid.UUID], ThreadPage] = {}
+        for chat_id, leaf_id, opened_here, message in result:
+            page = pages.setdefault((chat_id, leaf_id), ThreadPage())
+            page.found_before = page.found_before or bool(opened_here)
+            if message is not None:
+                page.messages.append(message)
+        return pages
+
+    @staticmethod
+    async def path_tail(
+        db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, text_budget: int
+    ) -> list[Message]:
+        """The end of the path to a message of the chat, as far as a budget of text needs.
+
+        The walk goes up from the message while the `text` of the messages walked adds up to
+        at most `text_budget` characters, or while it has met no USER message; the message
+        that goes over the budget is the last one read.
+
+        Returns:
+            Those messages, oldest first (the leaf last); none when the leaf is not in the chat.
+        """
+        is_user = Message.role == MessageRole.USER
+        walk = (
+            select(
+                Message.id,
+                Message.parent_msg_id.label("parent_id"),
+                literal_column("0").label("depth"),
+                func.length(Message.text).label("chars"),
+                is_user.label("met_user"),
+            )
+            .where(Message.id == leaf_id, Message.chat_id == chat_id)
+            .cte("walk", recursive=True)
+        )
+        walk = walk.union_all(
+            select(
+                Message.id,
+                Message.parent_msg_id,
+                walk.c.depth + 1,
+                walk.c.chars + func.length(Message.text),
+                or_(walk.c.met_user, is_user),
+            )
+            .join(Message, Message.id == walk.c.parent_id)
+            .where(or_(walk.c.chars <= text_budget, not_(walk.c.met_user)))
+        )
+        result = await db.execute(
+            select(Message).join(walk, walk.c.id == Message.id).order_by(walk.c.depth.desc())
+        )
+        return list(result.scalars())

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.models import Chat, Message
+from src.lib.db.models.message import STREAMING
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of
 
@@ -41,15 +42,14 @@ class ReplyRepository:
 
     @staticmethod
     async def live_count(db: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
-        """How many of the user's replies are STREAMING and were saved since `since`."""
+        """How many of the user's replies are STREAMING and were saved since `since`.
+
+        Read on the partial index of STREAMING replies, then their chats by primary key.
+        """
         result = await db.execute(
             select(func.count(Message.id))
             .join(Chat, Chat.id == Message.chat_id)
-            .where(
-                Chat.user_id == user_id,
-                Message.status == MessageStatus.STREAMING,
-                Message.updated_at > since,
-            )
+            .where(Chat.user_id == user_id, STREAMING, Message.updated_at > since)
         )
         return int(result.scalar_one())
 
@@ -60,7 +60,7 @@ class ReplyRepository:
         """(message id, chat id, model) of the STREAMING replies last saved before a time."""
         result = await db.execute(
             select(Message.id, Message.chat_id, Message.model).where(
-                Message.status == MessageStatus.STREAMING, Message.updated_at < saved_before
+                STREAMING, Message.updated_at < saved_before
             )
         )
         return [(row.id, row.chat_id, row.model or "") for row in result]

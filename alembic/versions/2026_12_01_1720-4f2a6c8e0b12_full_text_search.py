@@ -12,7 +12,7 @@ The models do not declare these objects; `src.lib.db.fulltext.include_name` keep
 autogenerate. Self-contained: the DDL is written here, not imported.
 
 Revision ID: 4f2a6c8e0b12
-Revises: 9620b41fe850
+Revises: 3d1e5b7a9c01
 Create Date: 2026-12-01 17:00:00.000000
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "4f2a6c8e0b12"
-down_revision: str | None = "9620b41fe850"
+down_revision: str | None = "3d1e5b7a9c01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
