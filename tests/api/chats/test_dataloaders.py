@@ -4,6 +4,7 @@ Each DataLoader batch has its own session, so the concurrently resolved fields n
 one; the query below fans out over every chat and message of the page.
 """
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,16 +40,23 @@ query Threads {
 """
 # The user, the chats, one page of each chat's thread, the child ids of all those pages.
 THREAD_STATEMENTS = 4
+MAINTENANCE_TASK = "generation-maintenance"
 
 
 @contextmanager
 def counting_statements(app: FastAPI) -> Iterator[list[str]]:
-    """Collect every SQL statement the app's engine sends while the block runs."""
+    """Collect every SQL statement the app's engine sends for requests while the block runs.
+
+    The generation manager's periodic check for orphaned replies runs in a task of its own and
+    may fall inside the block: its statements are not the request's.
+    """
     engine: AsyncEngine = app.state.runtime.session_factory.kw["bind"]
     statements: list[str] = []
 
     def record(*args: Any) -> None:
-        statements.append(args[2])
+        task = asyncio.current_task()
+        if task is None or task.get_name() != MAINTENANCE_TASK:
+            statements.append(args[2])
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
