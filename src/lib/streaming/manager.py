@@ -176,7 +176,9 @@ class GenerationManager:
         try:
             await self.saver.retry_pending()
             await self.close_orphans()
-        except Exception:  # the database or the broker is down: the next round tries again
+        except BrokerUnavailableError:  # said once per failed call by the broker
+            logger.warning("orphaned replies are looked for again once the broker answers")
+        except Exception:  # the database is down: the next round tries again
             logger.exception("closing orphaned replies failed")
 
     async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
