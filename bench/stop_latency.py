@@ -12,10 +12,7 @@ travels through Redis pub/sub, as it does between server processes.
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -23,7 +20,7 @@ import uuid
 
 import websockets
 
-from bench.stream_bench import ROOT, free_port, register, wait_until_up
+from bench.common import chat_server, register
 
 STREAM = """subscription S($input: ChatStreamInput!) {
   chatStream(input: $input) { __typename ... on StreamFinished { finishReason } }
@@ -73,25 +70,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
-    port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = os.environ | {
-            "PORT": str(port),
+        settings = {
             "DATA_DIR": data,
             "LOG_LEVEL": "WARNING",
             "SIGNUPS_PER_HOUR": "1000000",
             "REDIS_URL": args.redis_url,
             "REGULAR_DAILY_MESSAGES": str(args.runs + 10),
         }
-        server = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(f"{base}/healthz")
+        with chat_server(settings) as (_, base):
             token = register(base)
             times = [asyncio.run(one_stop(base, token)) for _ in range(args.runs)]
-        finally:
-            server.terminate()
-            server.wait()
     times.sort()
     p95 = times[int(len(times) * 0.95) - 1]
     broker = "redis" if args.redis_url else "memory"

@@ -18,81 +18,18 @@ The ratio of CPU per event is the overhead of our per-token path over a bare soc
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import websockets
 
-ROOT = Path(__file__).resolve().parents[1]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from bench.common import chat_server, cpu_seconds, raw_server, register
+
 SHORT_TOKENS = 3
 STREAM = """subscription S($input: ChatStreamInput!) {
   chatStream(input: $input) {
     __typename ... on TextDelta { seq delta } ... on StreamFinished { seq }
   }
 }"""
-RAW_SERVER = """
-import asyncio, json, sys
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
-import uvicorn
-
-async def frames(ws):
-    await ws.accept()
-    count, delay = int(await ws.receive_text()), float(sys.argv[2])
-    for seq in range(count):
-        await asyncio.sleep(delay)
-        await ws.send_text(json.dumps({"id": "1", "type": "next", "payload": {"data": {
-            "chatStream": {"__typename": "TextDelta", "seq": seq, "delta": "word "}}}}))
-    await ws.close()
-
-uvicorn.run(Starlette(routes=[WebSocketRoute("/", frames)]), host="127.0.0.1",
-            port=int(sys.argv[1]), log_level="warning")
-"""
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def wait_until_up(url: str) -> None:
-    """Poll until the server answers."""
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def register(base: str) -> str:
-    """A new account's access token."""
-    query = 'mutation { register(input: {email: "bench@example.com", password: "benchmark"}) { accessToken } }'  # noqa: E501
-    request = urllib.request.Request(
-        f"{base}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        token: str = json.load(response)["data"]["register"]["accessToken"]
-        return token
 
 
 async def stream_replies(
@@ -141,44 +78,31 @@ async def raw_frames(url: str, count: int) -> int:
 
 def run_chat(replies: int, delay: float) -> list[tuple[float, int]]:
     """(CPU seconds, events) of the chat server for full replies, then for short ones."""
-    port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = os.environ | {
-            "PORT": str(port),
+        settings = {
             "DATA_DIR": data,
             "DEMO_TOKEN_DELAY_SECONDS": str(delay),
             "LOG_LEVEL": "WARNING",
             "SIGNUPS_PER_HOUR": "1000000",
             "REGULAR_DAILY_MESSAGES": str(2 * replies + 10),
         }
-        server = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env)
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz")
-            token = register(f"http://127.0.0.1:{port}")
-            url = f"ws://127.0.0.1:{port}/graphql"
+        with chat_server(settings) as (server, base):
+            token = register(base)
+            url = base.replace("http", "ws") + "/graphql"
             runs = []
             for max_tokens in (None, SHORT_TOKENS):
                 before = cpu_seconds(server.pid)
                 events, _ = asyncio.run(stream_replies(url, token, replies, max_tokens))
                 runs.append((cpu_seconds(server.pid) - before, events))
             return runs
-        finally:
-            server.terminate()
-            server.wait()
 
 
 def run_raw(frames: int, delay: float) -> float:
     """CPU seconds the raw server spends sending `frames` frames, `delay` seconds apart."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", RAW_SERVER, str(port), str(delay)])
-    try:
-        time.sleep(1.5)
-        before = cpu_seconds(server.pid)
-        asyncio.run(raw_frames(f"ws://127.0.0.1:{port}/", frames))
-        return cpu_seconds(server.pid) - before
-    finally:
-        server.terminate()
-        server.wait()
+    with raw_server(delay) as (pid, url):
+        before = cpu_seconds(pid)
+        asyncio.run(raw_frames(url, frames))
+        return cpu_seconds(pid) - before
 
 
 def main() -> None:

@@ -1,0 +1,140 @@
+"""What the by-hand benchmarks share: ports, /proc CPU time, the chat server, a raw WebSocket.
+
+Offers:
+- ROOT, free_port, cpu_seconds, wait_until_up.
+- chat_server: runs `main.py` as a subprocess with extra settings, stopped on exit.
+- register: a new account's access token, over HTTP.
+- raw_server: runs RAW_SERVER, a Starlette WebSocket that sends `next`-shaped frames at a
+  given pace (the client sends the number of frames it wants, as text).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RAW_SERVER = """
+import asyncio, json, sys
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+import uvicorn
+
+async def frames(ws):
+    await ws.accept()
+    count, delay = int(await ws.receive_text()), float(sys.argv[2])
+    for seq in range(count):
+        await asyncio.sleep(delay)
+        await ws.send_text(json.dumps({"id": "1", "type": "next", "payload": {"data": {
+            "chatStream": {"__typename": "TextDelta", "seq": seq, "delta": "word "}}}}))
+    await ws.close()
+
+uvicorn.run(Starlette(routes=[WebSocketRoute("/", frames)]), host="127.0.0.1",
+            port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def wait_until_up(url: str, attempts: int = 200) -> None:
+    """Poll until the server answers.
+
+    Raises:
+        RuntimeError: It did not answer within `attempts` tries 0.1 s apart.
+    """
+    for _ in range(attempts):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def chat_server(
+    settings: dict[str, str], stderr: IO[bytes] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run the chat server (`main.py`) until the block ends.
+
+    Args:
+        settings: Environment variables on top of this process's (PORT is chosen when absent).
+        stderr: Where the server's log goes; None for this process's stderr.
+
+    Yields:
+        The server process (its pid is the server's own) and its base URL, once it answers.
+    """
+    port = settings.get("PORT") or str(free_port())
+    env = os.environ | settings | {"PORT": port}
+    server = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stderr=stderr)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/healthz")
+        yield server, base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@contextmanager
+def raw_server(delay: float, stderr: IO[bytes] | None = None) -> Iterator[tuple[int, str]]:
+    """Run RAW_SERVER until the block ends.
+
+    Args:
+        delay: Seconds to wait before each frame.
+        stderr: Where the server's log goes; None for this process's stderr.
+
+    Yields:
+        The server's pid and its WebSocket URL, once it accepts connections.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", RAW_SERVER, str(port), str(delay)], cwd=ROOT, stderr=stderr
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"the raw server on port {port} did not come up")
+        yield server.pid, f"ws://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def register(base: str, email: str = "bench@example.com", password: str = "benchmark") -> str:
+    """A new account's access token."""
+    query = "mutation R($input: RegisterInput!) { register(input: $input) { accessToken } }"
+    body = {"query": query, "variables": {"input": {"email": email, "password": password}}}
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        token: str = json.load(response)["data"]["register"]["accessToken"]
+        return token
