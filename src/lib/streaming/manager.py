@@ -182,26 +182,33 @@ class GenerationManager:
             logger.exception("closing orphaned replies failed")
 
     async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
+        # The lock is renewed until the reply is saved and its end published: a final save
+        # that waits for the database must not let another process take the reply for dead.
+        renewer = asyncio.create_task(self._renew_lock(request))
         outcome = _CANCELLED
         try:
             async with self.broker.stop_requests(request.chat_id, request.message_id) as stop:
                 outcome = await self._generate_until_stopped(request, reply, stop)
         finally:
-            await self._finish(request, reply, outcome)
+            try:
+                await self._finish(request, reply, outcome)
+            finally:
+                renewer.cancel()
+                await asyncio.gather(renewer, return_exceptions=True)
 
     async def _generate_until_stopped(
         self, request: GenerationRequest, reply: ReplyState, stop: asyncio.Event
     ) -> _Outcome:
         generate = asyncio.create_task(self._generate(request, reply))
         stopped = asyncio.create_task(stop.wait())
-        keeper = asyncio.create_task(self._keep_alive(request, reply))
+        flusher = asyncio.create_task(self._flush(request, reply))
         try:
             await asyncio.wait({generate, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (generate, stopped, keeper):
+            for task in (generate, stopped, flusher):
                 if not task.done():
                     task.cancel()
-            await asyncio.gather(generate, stopped, keeper, return_exceptions=True)
+            await asyncio.gather(generate, stopped, flusher, return_exceptions=True)
         if generate.cancelled():
             return _CANCELLED
         return generate.result()
@@ -271,21 +278,25 @@ class GenerationManager:
             reply.take_seq(), message_id, call.id, call.name, event.result, event.is_error
         )
 
-    async def _keep_alive(self, request: GenerationRequest, reply: ReplyState) -> None:
-        """Flush the partial reply and renew the lock, every flush interval.
-
-        The save also refreshes the message's `updated_at`, which marks the reply as live for
-        the per-user limit on concurrent replies.
-        """
+    async def _renew_lock(self, request: GenerationRequest) -> None:
+        """Renew the chat's lock every flush interval (see `Fanout.heartbeat`)."""
+        chat_id, message_id = request.chat_id, request.message_id
         while True:
             await asyncio.sleep(self.flush_interval)
             try:
-                if not await self.fanout.heartbeat(
-                    request.chat_id, request.message_id, request.model
-                ):
-                    logger.warning("generation {} lost its lock", request.message_id)
+                if not await self.fanout.heartbeat(chat_id, message_id, request.model):
+                    logger.warning("generation {} lost its lock", message_id)
             except BrokerUnavailableError:  # renewed at the next tick
-                logger.warning("lock of generation {} not renewed", request.message_id)
+                logger.warning("lock of generation {} not renewed", message_id)
+
+    async def _flush(self, request: GenerationRequest, reply: ReplyState) -> None:
+        """Save the partial reply every flush interval, while it is generated.
+
+        The save also refreshes the message's `updated_at`, which marks the reply as live for
+        the per-user limit on concurrent replies and for the other processes' orphan checks.
+        """
+        while True:
+            await asyncio.sleep(self.flush_interval)
             try:
                 await self.store.save_progress(request.message_id, reply.parts())
             except Exception:  # a failed flush is retried at the next tick
