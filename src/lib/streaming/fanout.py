@@ -8,10 +8,12 @@ Operations (`Fanout`):
 
 The reply's own subscriber (the chatStream that started it runs in this process) reads the
 local, in-memory broker: it gets each event without a round trip to Redis, and keeps getting
-them when Redis does not answer. The shared broker carries the events to other processes and
-keeps them for replay. While it does not answer, the generation goes on: its publishes to the
-shared broker are skipped for `retry_after` seconds at a time, and its terminal event is
-always tried, so that watchers who come back after the outage see the reply end.
+them when Redis does not answer. The generation does not wait for Redis either, but for its
+terminal event: a slow Redis no longer slows every token. The shared broker carries the
+events to other processes and keeps them for replay. While it does not answer, the generation
+goes on: its publishes to the shared broker are skipped for `retry_after` seconds at a time,
+and its terminal event is always tried, so that watchers who come back after the outage see
+the reply end.
 
 With the in-memory broker (one process) local and shared are the same broker, used once.
 """
@@ -44,6 +46,7 @@ class Fanout:
         )
         self.retry_after = retry_after
         self._shared_down_until: dict[uuid.UUID, float] = {}
+        self._sending: set[asyncio.Task[None]] = set()
 
     @property
     def _mirrored(self) -> bool:
@@ -68,24 +71,39 @@ class Fanout:
         await self.finish(chat_id, message_id)
 
     async def publish(self, chat_id: uuid.UUID, event: StreamEvent, *, last: bool = False) -> None:
-        """Publish to local subscribers, then to the shared broker unless it is resting.
+        """Publish to local subscribers, then hand the event to the shared broker.
+
+        The generation waits only for its local subscribers: the shared publishes of one chat
+        go out in order behind it (each starts in a task, in call order, and the shared
+        broker keeps call order), except the terminal event, which is awaited so that the
+        reply has ended everywhere when this returns.
 
         Args:
             chat_id: The chat.
             event: The event.
-            last: The generation's terminal event: tried on the shared broker in any case.
+            last: The generation's terminal event: awaited, and tried even while the shared
+                broker rests.
         """
         await self.local.publish(chat_id, event)
         if not self._mirrored:
             return
-        now = asyncio.get_running_loop().time()
-        if not last and now < self._shared_down_until.get(chat_id, 0.0):
+        resting_until = self._shared_down_until.get(chat_id, 0.0)
+        if not last and asyncio.get_running_loop().time() < resting_until:
             return
+        sending = asyncio.create_task(self._to_shared(chat_id, event))
+        if last:
+            await sending
+        else:
+            self._sending.add(sending)
+            sending.add_done_callback(self._sending.discard)
+
+    async def _to_shared(self, chat_id: uuid.UUID, event: StreamEvent) -> None:
         try:
             await self.shared.publish(chat_id, event)
         except BrokerUnavailableError:
             logger.warning("chat {}: events reach this process only, for now", chat_id)
-            self._shared_down_until[chat_id] = now + self.retry_after
+            resume_at = asyncio.get_running_loop().time() + self.retry_after
+            self._shared_down_until[chat_id] = resume_at
         else:
             self._shared_down_until.pop(chat_id, None)
 
