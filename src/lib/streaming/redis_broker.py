@@ -69,6 +69,10 @@ BLOCK_MILLISECONDS = 10_000
 HEALTH_CHECK_SECONDS = 30
 """A pooled connection idle for longer is checked with a PING before it is used."""
 
+DEFAULT_MAX_CONNECTIONS = 6
+"""Pooled connections for short commands: publishes are batched, so a few carry thousands of
+streams, and two processes stay within 20 connections with their waits and rate limits."""
+
 WAIT_RETRIES = 3
 """How often the blocking XREAD and the stop subscription reconnect before giving up."""
 
@@ -187,7 +191,7 @@ class RedisBroker(Broker):
         retention_seconds: float = 600.0,
         batch_size: int = 500,
         socket_timeout: float = 5.0,
-        max_connections: int = 10,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         """Prepare the broker; connections open when first needed.
 

@@ -15,6 +15,7 @@ from src.lib.streaming.broker import SubscriberLaggedError
 from src.lib.streaming.events import StreamEvent, is_terminal
 from src.lib.streaming.factory import create_broker
 from src.lib.streaming.memory import InMemoryBroker
+from src.lib.streaming.redis_broker import DEFAULT_MAX_CONNECTIONS as DEFAULT_POOL
 from src.lib.streaming.redis_broker import RedisBroker
 from tests.lib.streaming.conftest import REDIS_URL
 from tests.lib.streaming.helpers import (
@@ -287,7 +288,7 @@ async def test_cancelled_subscribers_leave_nothing_behind(
         events = await run_generation(publisher, Generation(chat_id))
         assert await taking == events
     assert broker.streams_read == 0
-    assert len(await _connections(redis_prefix)) <= 2 * (10 + 2)
+    assert len(await _connections(redis_prefix)) <= 2 * (DEFAULT_POOL + 2)
 
 
 async def test_stop_watches_share_one_pattern_subscription(
