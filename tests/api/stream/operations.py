@@ -1,6 +1,7 @@
 """GraphQL operations and helpers shared by the streaming tests."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.ws import GraphQLSocket, open_socket
@@ -83,3 +84,12 @@ async def watch_until_finished(
         if replies == 0:
             return events
     raise AssertionError("the watch ended early")
+
+
+async def until_terminal(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any]:
+    """The first StreamFinished or StreamFailed of a chatEvents subscription's events."""
+    async for data in events:
+        if data["chatEvents"]["__typename"] in {"StreamFinished", "StreamFailed"}:
+            event: dict[str, Any] = data["chatEvents"]
+            return event
+    raise AssertionError("the watch ended without a terminal event")

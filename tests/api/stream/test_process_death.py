@@ -15,7 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.stream.operations import CHAT, CHAT_EVENTS, CHAT_STREAM, message_input
+from tests.api.stream.operations import (
+    CHAT,
+    CHAT_EVENTS,
+    CHAT_STREAM,
+    message_input,
+    until_terminal,
+)
 from tests.conftest import TEST_SETTINGS
 from tests.helpers import REDIS_URL, GraphQLClient, require_redis
 from tests.processes import ServerProcess, server_process
@@ -66,7 +72,7 @@ async def test_a_killed_process_reply_is_closed_by_the_living(
             await on_b.subscribe("2", CHAT_EVENTS, {"chatId": str(chat_id), "afterSeq": 10})
 
             a.kill()
-            terminal = (await anext(on_b.events("2", CLOSE_WITHIN)))["chatEvents"]
+            terminal = await until_terminal(on_b.events("2", CLOSE_WITHIN))
 
         assert terminal["__typename"] == "StreamFinished"
         assert terminal["finishReason"] == "CANCELLED"

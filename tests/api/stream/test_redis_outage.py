@@ -9,14 +9,19 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from main import create_app
-from tests.api.stream.operations import CHAT_EVENTS, CHAT_STREAM, STOP, message_input
+from tests.api.stream.operations import (
+    CHAT_EVENTS,
+    CHAT_STREAM,
+    STOP,
+    message_input,
+    until_terminal,
+)
 from tests.conftest import make_settings, serve
 from tests.helpers import GraphQLClient, wait_until
 from tests.processes import RedisServer, redis_server
@@ -71,7 +76,7 @@ async def test_a_reply_outlives_a_redis_outage_and_everything_recovers(
 
         await redis.stop()
 
-        cut_off = await _until_terminal(watching)
+        cut_off = await until_terminal(watching)
         rest = await author.collect("a", "chatStream")
         ready = await client.http.get("/readyz")
         stop = await client.error(STOP, {"chatId": str(chat_id)}, token)
@@ -108,12 +113,3 @@ async def test_a_reply_outlives_a_redis_outage_and_everything_recovers(
         watched = [(await anext(watcher.events("w")))["chatEvents"] for _ in again]
     assert again[-1]["message"]["status"] == "COMPLETE"
     assert [e["seq"] for e in watched] == [e["seq"] for e in again]
-
-
-async def _until_terminal(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any]:
-    """The first StreamFinished or StreamFailed a chatEvents subscription delivers."""
-    async for data in events:
-        if data["chatEvents"]["__typename"] in {"StreamFinished", "StreamFailed"}:
-            event: dict[str, Any] = data["chatEvents"]
-            return event
-    raise AssertionError("the watch ended without a terminal event")
