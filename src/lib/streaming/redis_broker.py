@@ -69,6 +69,9 @@ BLOCK_MILLISECONDS = 10_000
 HEALTH_CHECK_SECONDS = 30
 """A pooled connection idle for longer is checked with a PING before it is used."""
 
+POOL_WAIT_SECONDS = 30.0
+"""How long a command may wait for a free pooled connection (a busy process waits, not fails)."""
+
 DEFAULT_MAX_CONNECTIONS = 6
 """Pooled connections for short commands: publishes are batched, so a few carry thousands of
 streams, and two processes stay within 20 connections with their waits and rate limits."""
@@ -202,8 +205,9 @@ class RedisBroker(Broker):
             max_events: See `Broker`.
             retention_seconds: See `Broker`.
             batch_size: See `Broker`.
-            socket_timeout: Seconds a short command (and a wait for a free pooled connection)
-                may take; the blocking XREAD's connection gets this much more than its BLOCK.
+            socket_timeout: Seconds a short command may take; the blocking XREAD's connection
+                gets this much more than its BLOCK. A wait for a free pooled connection may
+                take up to POOL_WAIT_SECONDS.
             max_connections: The most connections for short commands.
         """
         super().__init__(
@@ -216,7 +220,7 @@ class RedisBroker(Broker):
         commands = BlockingConnectionPool.from_url(
             redis_url,
             max_connections=max_connections,
-            timeout=socket_timeout,
+            timeout=POOL_WAIT_SECONDS,
             decode_responses=True,
             protocol=2,
             socket_timeout=socket_timeout,
@@ -272,9 +276,10 @@ class RedisBroker(Broker):
         """See `Broker.heartbeat`; also keeps the running generation's log from expiring."""
         keys = _ChatKeys(self._prefix, chat_id)
         with _reachable():
-            extended = await self._heartbeat(
-                keys=[keys.lock, keys.events, keys.log],
-                args=[str(message_id), self._lock_ttl_ms, self._retention_ms],
+            extended = await self._writer.call_script(
+                self._heartbeat,
+                [keys.lock, keys.events, keys.log],
+                [str(message_id), self._lock_ttl_ms, self._retention_ms],
             )
         return bool(extended)
 
@@ -282,9 +287,10 @@ class RedisBroker(Broker):
         """See `Broker.finish_generation`."""
         keys = _ChatKeys(self._prefix, chat_id)
         with _reachable():
-            await self._finish(
-                keys=[keys.lock, keys.events, keys.log, keys.stop_flag],
-                args=[str(message_id), self._retention_ms],
+            await self._writer.call_script(
+                self._finish,
+                [keys.lock, keys.events, keys.log, keys.stop_flag],
+                [str(message_id), self._retention_ms],
             )
 
     async def active_generation(self, chat_id: UUID) -> GenerationInfo | None:
@@ -338,8 +344,11 @@ class RedisBroker(Broker):
         """
         keys = _ChatKeys(self._prefix, chat_id)
         async with self._stops.watch(str(message_id)) as stopped:
-            with _reachable():
-                flag = await self._redis.get(keys.stop_flag)
+            try:
+                with _reachable():
+                    flag = await self._redis.get(keys.stop_flag)
+            except BrokerUnavailableError:  # the generation goes on; a stop may not reach it
+                flag = None
             if flag == str(message_id):
                 stopped.set()
             yield stopped

@@ -33,7 +33,10 @@ class StopWatch:
         The subscription is active before the block starts, so a caller can then check for
         a request made earlier without a gap.
         """
-        await self._listen_if_needed()
+        try:
+            await self._listen_if_needed()
+        except RedisError as error:  # the next watch tries again; this one hears no requests
+            logger.warning("stop requests are not watched for now: {}", error)
         stopped = asyncio.Event()
         self._waiting.setdefault(message_id, set()).add(stopped)
         try:
