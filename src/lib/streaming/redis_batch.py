@@ -109,10 +109,16 @@ class CommandBatcher:
 
     async def _send(self, batch: list[_Call]) -> list[Any]:
         replies = await self._execute(batch)
-        if any(isinstance(reply, NoScriptError) for reply in replies):
-            for script in {call.script for call in batch if call.script is not None}:
+        # Redis runs the rest of a transaction when one of its scripts is unknown: only the
+        # calls refused are sent again (a script fails for all its calls or none, so the
+        # order of each chat's publishes holds).
+        refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if refused:
+            for script in {s for i in refused if (s := batch[i].script) is not None}:
                 await self._redis.script_load(script.script)
-            replies = await self._execute(batch)
+            retried = await self._execute([batch[i] for i in refused])
+            for i, reply in zip(refused, retried, strict=True):
+                replies[i] = reply
         return replies
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:

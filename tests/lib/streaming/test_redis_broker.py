@@ -241,6 +241,27 @@ async def test_publishes_survive_a_script_cache_flush_once_each(own_redis: str) 
         await broker.close()
 
 
+async def test_a_batch_with_an_unknown_script_sends_again_only_what_was_refused(
+    own_redis: str,
+) -> None:
+    broker = RedisBroker(own_redis, 5.0, prefix="mixed:")
+    generation = Generation(uuid4())
+    events = generation.whole(tool_calls=2)
+    try:
+        await start(broker, generation)
+        await broker.publish(generation.chat_id, events[0])  # loads the publish script only
+        renewed, *_ = await asyncio.gather(
+            broker.heartbeat(generation.chat_id, generation.message_id),
+            *(broker.publish(generation.chat_id, e) for e in events[1:]),
+        )
+        assert renewed
+        assert await _replay(broker, generation) == events
+        async with Redis.from_url(own_redis) as client:
+            assert await client.xlen(f"mixed:chat:{{{generation.chat_id}}}:events") == len(events)
+    finally:
+        await broker.close()
+
+
 async def test_subscriber_in_another_process_lags_when_the_log_is_trimmed(
     make_redis_broker: MakeRedisBroker,
 ) -> None:
