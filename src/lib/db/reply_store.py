@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import utcnow
-from src.lib.streaming.store import StaleReply
+from src.lib.streaming.store import FinalSave, StaleReply
 
 
 class DatabaseReplyStore:
@@ -31,17 +30,12 @@ class DatabaseReplyStore:
         async with self.session_factory.begin() as db:
             await ReplyRepository.save(db, message_id, parts)
 
-    async def save_final(
-        self,
-        message_id: uuid.UUID,
-        parts: list[dict[str, Any]],
-        status: MessageStatus,
-        finish_reason: FinishReason,
-        usage: dict[str, int] | None,
-    ) -> None:
+    async def save_final(self, final: FinalSave) -> None:
         """Save the reply as it ended."""
         async with self.session_factory.begin() as db:
-            await ReplyRepository.save(db, message_id, parts, status, finish_reason, usage)
+            await ReplyRepository.save(
+                db, final.message_id, final.parts, final.status, final.finish_reason, final.usage
+            )
 
     async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:
         """The replies still STREAMING whose last save is older than `unsaved_for` seconds."""

@@ -41,8 +41,8 @@ from src.lib.streaming.events import (
 from src.lib.streaming.fanout import Fanout
 from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
-from src.lib.streaming.saving import FinalSave, FinalSaver
-from src.lib.streaming.store import ReplyStore
+from src.lib.streaming.saving import FinalSaver
+from src.lib.streaming.store import FinalSave, ReplyStore
 
 INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
 UNSAVED_FAILURE = ("INTERNAL_ERROR", "The reply could not be saved.")

@@ -11,27 +11,15 @@ nothing stays STREAMING while the server is healthy.
 
 import asyncio
 import uuid
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from loguru import logger
 
 from src.core.enums import FinishReason, MessageStatus
-from src.lib.streaming.store import ReplyStore
+from src.lib.streaming.store import FinalSave, ReplyStore
 
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class FinalSave:
-    """A reply as it ended."""
-
-    message_id: uuid.UUID
-    parts: list[dict[str, Any]]
-    status: MessageStatus
-    finish_reason: FinishReason
-    usage: dict[str, int] | None
 
 
 class FinalSaver:
@@ -81,6 +69,4 @@ class FinalSaver:
             logger.info("reply {} saved FAILED after its save had failed", final.message_id)
 
     async def _write(self, final: FinalSave) -> None:
-        await self.store.save_final(
-            final.message_id, final.parts, final.status, final.finish_reason, final.usage
-        )
+        await self.store.save_final(final)

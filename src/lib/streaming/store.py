@@ -21,20 +21,24 @@ class StaleReply:
     model: str
 
 
+@dataclass(frozen=True, slots=True)
+class FinalSave:
+    """A reply as it ended."""
+
+    message_id: uuid.UUID
+    parts: list[dict[str, Any]]
+    status: MessageStatus
+    finish_reason: FinishReason
+    usage: dict[str, int] | None
+
+
 class ReplyStore(Protocol):
     """Where replies are saved; each call is a short transaction of its own."""
 
     async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
         """Save the partial reply of a STREAMING message."""
 
-    async def save_final(
-        self,
-        message_id: uuid.UUID,
-        parts: list[dict[str, Any]],
-        status: MessageStatus,
-        finish_reason: FinishReason,
-        usage: dict[str, int] | None,
-    ) -> None:
+    async def save_final(self, final: FinalSave) -> None:
         """Save the reply as it ended."""
 
     async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:

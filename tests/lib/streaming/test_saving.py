@@ -10,8 +10,8 @@ from typing import Any
 
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.llm.tools.registry import SearchHit
-from src.lib.streaming.saving import FinalSave, FinalSaver
-from src.lib.streaming.store import StaleReply
+from src.lib.streaming.saving import FinalSaver
+from src.lib.streaming.store import FinalSave, StaleReply
 
 PARTS = [{"type": "text", "text": "the whole reply"}]
 
@@ -24,18 +24,11 @@ class FlakyStore:
         self.attempts = 0
         self.saved: dict[uuid.UUID, tuple[MessageStatus, FinishReason, str]] = {}
 
-    async def save_final(
-        self,
-        message_id: uuid.UUID,
-        parts: list[dict[str, Any]],
-        status: MessageStatus,
-        finish_reason: FinishReason,
-        usage: dict[str, int] | None,
-    ) -> None:
+    async def save_final(self, final: FinalSave) -> None:
         self.attempts += 1
         if self.attempts <= self.failures:
             raise ConnectionRefusedError("the database is down")
-        self.saved[message_id] = (status, finish_reason, parts[0]["text"])
+        self.saved[final.message_id] = (final.status, final.finish_reason, final.parts[0]["text"])
 
     async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
         raise AssertionError("not used")
