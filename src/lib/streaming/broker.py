@@ -26,7 +26,7 @@ from datetime import datetime
 from uuid import UUID
 
 from src.core.exceptions import ServiceUnavailableError
-from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta
+from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
 
 OUTAGE_FAILURE = (
     "BROKER_UNAVAILABLE",
@@ -270,9 +270,11 @@ class Broker(ABC):
         Replays the events of the running (or else the last) generation with seq greater than
         `after_seq` (all of them when it is None, but nothing when it is None and no generation
         runs), then follows live events, those of every later generation included (their seq
-        restarts at 0 and is not filtered). Delivery order is publish order, without gaps or
-        duplicates. A subscriber that falls behind gets its pending consecutive `TextDelta`s of
-        one message merged.
+        restarts at 0 and is not filtered). The replayed generation's terminal event comes
+        whatever its seq: a reply closed for its dead process ends after the last event the
+        log holds, which can be below a seq its process sent to its own subscriber from memory.
+        Delivery order is publish order, without gaps or duplicates. A subscriber that falls
+        behind gets its pending consecutive `TextDelta`s of one message merged.
 
         Args:
             chat_id: The chat.
@@ -289,7 +291,11 @@ class Broker(ABC):
             while True:
                 batch = await cursor.read()
                 if replayed is not None and after_seq is not None:
-                    batch = [e for e in batch if e.seq > after_seq or e.message_id != replayed]
+                    batch = [
+                        e
+                        for e in batch
+                        if e.seq > after_seq or e.message_id != replayed or is_terminal(e)
+                    ]
                 for event in coalesce(batch):
                     yield event
 

@@ -24,6 +24,15 @@ from tests.lib.streaming.helpers import (
 )
 
 
+async def test_a_replayed_generation_ends_even_below_the_seq_asked_for(broker: Broker) -> None:
+    """A reply closed for its dead process ends below seqs its own subscriber may have seen."""
+    chat_id = uuid4()
+    events = await run_generation(broker, Generation(chat_id))
+
+    async with aclosing(broker.subscribe(chat_id, after_seq=events[-1].seq + 5)) as subscription:
+        assert await take(subscription, 1) == events[-1:]
+
+
 async def test_replay_after_seq_of_running_generation_gives_the_missed_events_once(
     broker: Broker,
 ) -> None:
