@@ -2,12 +2,15 @@
 
 Offers:
 - ROOT, free_port, cpu_seconds, wait_until_up.
+- POSTGRES_SERVER, postgres_database (async), blocking_postgres_database: a new, empty
+  PostgreSQL database, dropped on exit.
 - chat_server: runs `main.py` as a subprocess with extra settings, stopped on exit.
 - register: a new account's access token, over HTTP.
 - raw_server: runs RAW_SERVER, a Starlette WebSocket that sends `next`-shaped frames at a
   given pace (the client sends the number of frames it wants, as text).
 """
 
+import asyncio
 import json
 import os
 import socket
@@ -15,10 +18,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO
+
+import asyncpg  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -40,6 +46,43 @@ async def frames(ws):
 uvicorn.run(Starlette(routes=[WebSocketRoute("/", frames)]), host="127.0.0.1",
             port=int(sys.argv[1]), log_level="warning")
 """
+
+
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+async def _admin(server: str, statement: str) -> None:
+    connection = await asyncpg.connect(f"{server}/postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _database_url(server: str, name: str) -> str:
+    return f"{server.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+
+
+@asynccontextmanager
+async def postgres_database(prefix: str, server: str = POSTGRES_SERVER) -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server, dropped on exit: its SQLAlchemy URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield _database_url(server, name)
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def blocking_postgres_database(prefix: str, server: str = POSTGRES_SERVER) -> Iterator[str]:
+    """`postgres_database` for code that runs no event loop of its own."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _database_url(server, name)
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def free_port() -> int:

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import math
-import socket
 import tempfile
 import time
 import uuid
@@ -40,7 +39,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import uvicorn
 import websockets
@@ -49,6 +47,7 @@ from sqlalchemy import delete, event, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.common import free_port, postgres_database
 from main import create_app
 from src.api.common.pagination import encode_cursor
 from src.core.config import Settings
@@ -57,7 +56,6 @@ from src.lib.db.models import Chat, Message, User
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
 
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 LONG_THREAD = 10_000
 BRANCHES, BRANCH_LENGTH = 200, 50
 SMALL_CHATS = 5_000
@@ -167,32 +165,19 @@ class DataSet:
     users_to_delete: list[uuid.UUID]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def _database(backend: str, folder: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         return
-    name = f"bench_large_chats_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_SERVER.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with postgres_database("bench_large_chats") as url:
+        yield url
 
 
 @asynccontextmanager
 async def _serve(app: FastAPI) -> AsyncIterator[str]:
     """The app on loopback; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -69,7 +69,14 @@ import websockets
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 
-from bench.common import chat_server, cpu_seconds, free_port, raw_server, register
+from bench.common import (
+    blocking_postgres_database,
+    chat_server,
+    cpu_seconds,
+    free_port,
+    raw_server,
+    register,
+)
 from src.lib.llm.demo import DemoProvider
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk
 from src.lib.streaming.events import (
@@ -80,7 +87,6 @@ from src.lib.streaming.events import (
     decode_event,
 )
 
-POSTGRES = "postgres@127.0.0.1:5432"
 PROMPT = "Please write a long reply for the scale benchmark"
 STREAM = """subscription S($input: ChatStreamInput!) {
   chatStream(input: $input) {
@@ -356,25 +362,6 @@ def own_redis(log: IO[bytes]) -> Iterator[tuple[int, str]]:
         server.wait()
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped on exit: its SQLAlchemy URL."""
-    name = f"scale_bench_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        connection = await asyncpg.connect(f"postgresql://{POSTGRES}/postgres")
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run(f"CREATE DATABASE {name}"))
-    try:
-        yield f"postgresql+asyncpg://{POSTGRES}/{name}"
-    finally:
-        asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
 def _redis_socket_owners(redis_port: int, pids: dict[str, int]) -> dict[int, str]:
     """Client port of each loopback connection to Redis -> the label of the process owning it."""
     owner_of_inode: dict[str, str] = {}
@@ -556,7 +543,7 @@ def run_chat_case(
     stem = f"{name}-{uuid.uuid4().hex[:6]}"
     log_paths = {f"server {n + 1}": logs / f"{stem}-server{n + 1}.log" for n in range(processes)}
     with ExitStack() as stack:
-        database = stack.enter_context(fresh_database())
+        database = stack.enter_context(blocking_postgres_database("scale_bench"))
         settings = SERVER_SETTINGS | {
             "DEMO_TOKEN_DELAY_SECONDS": str(args.delay),
             "DATA_DIR": stack.enter_context(tempfile.TemporaryDirectory()),

@@ -32,11 +32,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy import text
 
-from bench.stream_bench import ROOT, free_port, wait_until_up
+from bench.common import ROOT, blocking_postgres_database, free_port, wait_until_up
 from src.lib.db.models import Chat, Message
 from src.lib.db.session import create_engine
 from src.lib.db.types import generate_uuid7
@@ -145,20 +144,8 @@ def database(backend: str, postgres_url: str, folder: str) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{folder}/bench.db"
         return
-    name = f"search_bench_{os.getpid()}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(f"{postgres_url}/postgres")
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{postgres_url.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with blocking_postgres_database("search_bench", postgres_url) as url:
+        yield url
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, str, float | None]]:
