@@ -76,7 +76,6 @@ async def test_a_killed_process_reply_is_closed_by_the_living(
 
         assert terminal["__typename"] == "StreamFinished"
         assert terminal["finishReason"] == "CANCELLED"
-        assert terminal["seq"] > 10
         saved = terminal["message"]
         assert (saved["id"], saved["status"]) == (reply_id, "INTERRUPTED")
         assert saved["text"]  # the text saved before the kill is kept
