@@ -1,6 +1,7 @@
 """Relay cursor pagination over keysets: PageInfo, edges, opaque cursors, page arguments.
 
-A cursor is the base64 of a row's sort key (a timestamp and the id), so a page starts right
+A cursor is the base64 of a row's sort key (`pack_cursor`: a sort value, such as a timestamp,
+and the id), so a page starts right
 after the row it names even when rows were inserted or deleted since the previous page.
 Repositories fetch one row more than the page size, which tells whether another page exists.
 
@@ -42,10 +43,30 @@ class Edge[NodeT]:
     node: NodeT
 
 
+def pack_cursor(head: str, row_id: uuid.UUID) -> str:
+    """An opaque cursor holding a sort value (as text) and a row id."""
+    return base64.urlsafe_b64encode(f"{head}|{row_id}".encode()).decode()
+
+
+def unpack_cursor[T](
+    cursor: str, field: str, parse_head: Callable[[str], T]
+) -> tuple[T, uuid.UUID]:
+    """The sort value and row id of a `pack_cursor` cursor.
+
+    Raises:
+        ValidationError: The cursor was not made by `pack_cursor` (names the field).
+    """
+    try:
+        head, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return parse_head(head), uuid.UUID(row_id)
+    except ValueError as error:  # binascii.Error and UnicodeDecodeError included
+        raise ValidationError(f"{field} is not a valid cursor.", field=field) from error
+
+
 def encode_cursor(key: Key) -> str:
     """The opaque cursor of a sort key."""
     moment, row_id = key
-    return base64.urlsafe_b64encode(f"{moment.isoformat()}|{row_id}".encode()).decode()
+    return pack_cursor(moment.isoformat(), row_id)
 
 
 def decode_cursor(cursor: str, field: str) -> Key:
@@ -54,11 +75,7 @@ def decode_cursor(cursor: str, field: str) -> Key:
     Raises:
         ValidationError: The cursor was not made by `encode_cursor` (names the field).
     """
-    try:
-        moment, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        key = (datetime.fromisoformat(moment), uuid.UUID(row_id))
-    except ValueError as error:  # binascii.Error and UnicodeDecodeError included
-        raise ValidationError(f"{field} is not a valid cursor.", field=field) from error
+    key = unpack_cursor(cursor, field, datetime.fromisoformat)
     if key[0].tzinfo is None:
         raise ValidationError(f"{field} is not a valid cursor.", field=field)
     return key

@@ -6,7 +6,6 @@ does; on SQLite, bm25 weighs words by the whole index, so writes between two pag
 scores a little and move a hit across the cursor (PostgreSQL's ts_rank reads only the message).
 """
 
-import base64
 import math
 import uuid
 from typing import Self
@@ -14,7 +13,7 @@ from typing import Self
 import strawberry
 
 from src.api.chats.types import Chat
-from src.api.common.pagination import PageInfo
+from src.api.common.pagination import PageInfo, pack_cursor, unpack_cursor
 from src.api.messages.types import Message
 from src.api.search.service import HitPage, MessageHit
 from src.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ HitKey = tuple[float, uuid.UUID]
 def encode_hit_cursor(key: HitKey) -> str:
     """The opaque cursor of a hit's sort key."""
     score, message_id = key
-    return base64.urlsafe_b64encode(f"{score.hex()}|{message_id}".encode()).decode()
+    return pack_cursor(score.hex(), message_id)
 
 
 def decode_hit_cursor(cursor: str, field: str) -> HitKey:
@@ -34,11 +33,7 @@ def decode_hit_cursor(cursor: str, field: str) -> HitKey:
     Raises:
         ValidationError: The cursor was not made by `encode_hit_cursor` (names the field).
     """
-    try:
-        score, _, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        key = (float.fromhex(score), uuid.UUID(message_id))
-    except ValueError as error:  # binascii.Error and UnicodeDecodeError included
-        raise ValidationError(f"{field} is not a valid cursor.", field=field) from error
+    key = unpack_cursor(cursor, field, float.fromhex)
     if not math.isfinite(key[0]):
         raise ValidationError(f"{field} is not a valid cursor.", field=field)
     return key
