@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from src.api.chats.service import ChatService
-from src.api.messages.service import add_message as add_message_in
 from src.core.enums import FinishReason, MessageRole, Rating, Visibility
 from src.lib.db.models import Message
 from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.feedback import FeedbackRepository
+from src.lib.db.repositories.message import MessageRepository, NewMessage
 from src.lib.db.types import generate_uuid7
 from tests.helpers import GraphQLClient
 
@@ -55,19 +55,19 @@ async def add_message(
 
     Without `parts`, the message is one text part holding `text`.
     """
+    message = NewMessage(
+        generate_uuid7(),
+        uuid.UUID(chat_id),
+        uuid.UUID(parent_id) if parent_id else None,
+        role,
+        parts if parts is not None else [{"type": "text", "text": text}],
+        model="demo" if role == MessageRole.ASSISTANT else None,
+        finish_reason=FinishReason.STOP if usage is not None else None,
+        usage=usage,
+    )
     async with app.state.runtime.session_factory.begin() as db:
-        chat = await ChatRepository.get(db, uuid.UUID(chat_id))
-        assert chat is not None
-        message = await add_message_in(
-            db,
-            chat,
-            role,
-            parts if parts is not None else [{"type": "text", "text": text}],
-            parent_id=uuid.UUID(parent_id) if parent_id else None,
-            model="demo" if role == MessageRole.ASSISTANT else None,
-        )
-        if usage is not None:
-            message.usage, message.finish_reason = usage, FinishReason.STOP
+        await MessageRepository.insert_many(db, [message])
+        await ChatRepository.set_leaf(db, message.chat_id, message.id)
     return str(message.id)
 
 

@@ -71,6 +71,7 @@ async def create_chat(
     title: str | None = None,
     visibility: Visibility | None = None,
     chat_id: uuid.UUID | None = None,
+    current_leaf_id: uuid.UUID | None = None,
 ) -> Chat:
     """Create a chat, or return the user's chat that already has this client id.
 
@@ -80,6 +81,8 @@ async def create_chat(
         title: Trimmed, 1 to 200 characters; default "New chat".
         visibility: PRIVATE (the default) or PUBLIC.
         chat_id: Client-generated id; a new UUIDv7 when None.
+        current_leaf_id: The message to show, when the caller inserts the chat's first
+            messages in this transaction.
 
     Raises:
         ValidationError: Bad title.
@@ -87,7 +90,12 @@ async def create_chat(
     """
     title = DEFAULT_TITLE if title is None else normalize_title(title)
     chat = await ChatRepository.insert_or_get(
-        db, chat_id or generate_uuid7(), user_id, title, visibility or Visibility.PRIVATE
+        db,
+        chat_id or generate_uuid7(),
+        user_id,
+        title,
+        visibility or Visibility.PRIVATE,
+        current_leaf_id,
     )
     if chat.user_id != user_id:
         raise ConflictError(TAKEN_ID)

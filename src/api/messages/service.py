@@ -8,7 +8,6 @@ Operations (MessageService, one transaction each):
 - rate: set or clear the caller's rating of a message.
 
 Steps for another service's transaction:
-- add_message: add a message under a parent of the same chat; it becomes the current leaf.
 - history_thread: the end of the path to a message that a reply's history budget needs.
 
 Thread pages (read by a DataLoader, checked here):
@@ -18,54 +17,15 @@ Thread pages (read by a DataLoader, checked here):
 """
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.core.enums import MessageRole, MessageStatus, Rating
+from src.core.enums import Rating
 from src.core.exceptions import NotFoundError, ValidationError
-from src.lib.db.models import Chat, Message
+from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
 from src.lib.db.repositories.message import MessageRepository, ThreadPage
 from src.lib.db.session import SessionFactory
-
-
-async def add_message(
-    db: AsyncSession,
-    chat: Chat,
-    role: MessageRole,
-    parts: list[dict[str, Any]],
-    parent_id: uuid.UUID | None = None,
-    status: MessageStatus = MessageStatus.COMPLETE,
-    model: str | None = None,
-    message_id: uuid.UUID | None = None,
-) -> Message:
-    """Add a message to a chat, make it the current leaf, and mark the chat updated.
-
-    The caller has checked that the user may write to the chat (owns it).
-
-    Args:
-        db: The caller's session, in which `chat` was loaded (not committed here).
-        chat: The chat.
-        role: USER or ASSISTANT.
-        parts: Parts in the format of `src.lib.parts`; `text` is made from them.
-        parent_id: The message this one follows; None for a root.
-        status: COMPLETE, or STREAMING for a reply being generated.
-        model: The model writing an assistant message.
-        message_id: Client-generated id; a new UUIDv7 when None.
-
-    Raises:
-        NotFoundError: The parent is not a message of this chat.
-    """
-    if parent_id is not None and not await MessageRepository.get_in_chat(db, chat.id, parent_id):
-        raise NotFoundError()
-    message = await MessageRepository.add(
-        db, chat.id, parent_id, role, parts, status, model, message_id
-    )
-    chat.current_leaf_id = message.id
-    chat.updated_at = message.created_at
-    await db.flush()
-    return message
 
 
 async def history_thread(

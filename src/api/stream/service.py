@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.auth.entitlements import entitlements_of
 from src.api.chats.service import DEFAULT_TITLE, create_chat
-from src.api.messages.service import add_message, history_thread
+from src.api.messages.service import history_thread
 from src.api.runtime import Runtime
 from src.api.stream.requests import StreamRequest, check_request
 from src.core.enums import MessageRole, MessageStatus
 from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, ValidationError
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.chat import ChatRepository
-from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.repositories.message import MessageRepository, NewMessage
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.types import generate_uuid7, utcnow
@@ -224,47 +224,61 @@ class StreamService:
         provider: Provider,
         model: ModelInfo,
     ) -> tuple[StartedReply, GenerationRequest]:
-        if chat is None:
-            chat = await create_chat(
-                db, user.id, title=_title_from(request.parts), chat_id=request.chat_id
-            )
-        elif chat.current_leaf_id is None and chat.title == DEFAULT_TITLE and request.parts:
-            chat.title = _title_from(request.parts)
-        user_message = None
+        question = None
         if request.parts is not None:
-            user_message = await add_message(
-                db,
-                chat,
+            assert request.message_id is not None  # set by start()
+            question = NewMessage(
+                request.message_id,
+                request.chat_id,
+                parent.id if parent else None,
                 MessageRole.USER,
                 request.parts,
-                parent_id=parent.id if parent else None,
-                message_id=request.message_id,
             )
-            await UsageRepository.record_message(db, user.id)
-        asked = user_message or parent
-        assert asked is not None  # a regeneration always has its parent
-        await add_message(
-            db,
-            chat,
+        asked_id = question.id if question else parent.id if parent else None
+        assert asked_id is not None  # a regeneration always has its parent
+        reply = NewMessage(
+            reply_id,
+            request.chat_id,
+            asked_id,
             MessageRole.ASSISTANT,
             [],
-            parent_id=asked.id,
-            status=MessageStatus.STREAMING,
-            model=model.id,
-            message_id=reply_id,
+            MessageStatus.STREAMING,
+            model.id,
         )
+        if chat is None:
+            chat = await create_chat(
+                db,
+                user.id,
+                _title_from(request.parts),
+                chat_id=request.chat_id,
+                current_leaf_id=reply_id,
+            )
+        if chat.current_leaf_id != reply_id:
+            retitle = chat.current_leaf_id is None and chat.title == DEFAULT_TITLE
+            title = _title_from(request.parts) if retitle and request.parts else None
+            await ChatRepository.set_leaf(db, chat.id, reply_id, title)
+        await MessageRepository.insert_many(db, [question, reply] if question else [reply])
+        if question is not None:
+            await UsageRepository.record_message(db, user.id)
         config, settings = request.config, self.runtime.settings
-        path = await history_thread(db, chat.id, asked.id, settings.history_budget_chars)
+        path = (
+            await history_thread(db, chat.id, parent.id, settings.history_budget_chars)
+            if parent is not None
+            else []
+        )
+        turns = [(m.role.value, m.parts) for m in path]
+        if question is not None:
+            turns.append((question.role.value, question.parts))
         generation = GenerationRequest(
             chat_id=chat.id,
             user_id=user.id,
             message_id=reply_id,
-            user_message_id=user_message.id if user_message else None,
+            user_message_id=question.id if question else None,
             model=model.id,
             provider=provider,
             history=build_history(
                 config.system_prompt or settings.system_prompt,
-                [(m.role.value, m.parts) for m in path],
+                turns,
                 settings.history_budget_chars,
             ),
             tool_names=config.tools,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus, Visibility
 from src.lib.db.models import Chat, Message
-from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.repositories.message import MessageRepository, NewMessage
 from src.lib.db.types import generate_uuid7
 from src.lib.llm.history import build_history
 from tests.lib.db.factories import (
@@ -20,7 +20,6 @@ from tests.lib.db.factories import (
     make_thread,
     make_user,
     new_id,
-    reload,
     text_parts,
 )
 from tests.lib.db.plans import plan_of
@@ -45,50 +44,52 @@ async def _timeline(db: AsyncSession, chat: Chat, length: int) -> list[Message]:
     return [await make_message(db, chat, f"message {n}", created_at=at(n)) for n in range(length)]
 
 
-async def test_add_flushes_the_message_with_its_text_made_from_the_text_parts(
+async def _add(
+    db: AsyncSession,
+    chat_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    role: MessageRole,
+    parts: list[dict[str, Any]],
+    status: MessageStatus = MessageStatus.COMPLETE,
+    model: str | None = None,
+) -> Message:
+    """One message inserted with insert_many, read back."""
+    new = NewMessage(generate_uuid7(), chat_id, parent_id, role, parts, status, model)
+    await MessageRepository.insert_many(db, [new])
+    message = await MessageRepository.get(db, new.id)
+    assert message is not None
+    return message
+
+
+async def test_insert_many_writes_each_message_with_its_text_made_from_the_text_parts(
     db: AsyncSession,
 ) -> None:
     chat = await make_chat(db, await make_user(db))
+    parent = await make_message(db, chat)
     parts: list[dict[str, Any]] = [
         {"type": "text", "text": "Look "},
         {"type": "file", "url": "https://example.com/a.png", "media_type": "image/png"},
         {"type": "tool_call", "tool_call_id": "c1", "tool_name": "search", "arguments": {}},
         {"type": "text", "text": "at this."},
     ]
-
-    message = await MessageRepository.add(
-        db, chat.id, None, ASSISTANT, parts, MessageStatus.STREAMING, "demo"
+    question = NewMessage(generate_uuid7(), chat.id, parent.id, MessageRole.USER, text_parts("hi"))
+    reply = NewMessage(
+        generate_uuid7(), chat.id, question.id, ASSISTANT, parts, MessageStatus.STREAMING, "demo"
     )
 
-    assert message.id is not None and message.created_at is not None
-    assert message.text == "Look at this."
-    stored = await reload(db, message)
-    assert (stored.text, stored.parts, stored.role, stored.status) == (
+    await MessageRepository.insert_many(db, [question, reply])
+
+    stored = await MessageRepository.get_many(db, [question.id, reply.id])
+    asked, answer = stored[question.id], stored[reply.id]
+    assert (asked.parent_msg_id, asked.text, asked.role) == (parent.id, "hi", MessageRole.USER)
+    assert (answer.text, answer.parts, answer.role, answer.status) == (
         "Look at this.",
         parts,
         ASSISTANT,
         MessageStatus.STREAMING,
     )
-    assert (stored.model, stored.parent_msg_id, stored.chat_id) == ("demo", None, chat.id)
-
-
-async def test_add_takes_the_given_id_and_parent(db: AsyncSession) -> None:
-    chat = await make_chat(db, await make_user(db))
-    parent = await make_message(db, chat)
-    message_id = generate_uuid7()
-
-    message = await MessageRepository.add(
-        db,
-        chat.id,
-        parent.id,
-        MessageRole.USER,
-        text_parts("hi"),
-        MessageStatus.COMPLETE,
-        None,
-        message_id=message_id,
-    )
-
-    assert (message.id, message.parent_msg_id, message.text) == (message_id, parent.id, "hi")
+    assert (answer.model, answer.parent_msg_id, answer.chat_id) == ("demo", question.id, chat.id)
+    assert _key(asked) < _key(answer)  # one timestamp, ordered by their time-ordered ids
 
 
 async def test_get_in_chat_finds_a_message_only_in_its_own_chat(db: AsyncSession) -> None:
@@ -296,9 +297,7 @@ async def test_every_insert_counts_in_its_chat(db: AsyncSession) -> None:
     await make_thread(db, first, 3)
     await make_message(db, first, "another root")
     await make_thread(db, second, 1)
-    await MessageRepository.add(
-        db, second.id, None, MessageRole.USER, text_parts("hi"), MessageStatus.COMPLETE, None
-    )
+    await _add(db, second.id, None, MessageRole.USER, text_parts("hi"))
     # one statement for rows of two chats
     await db.execute(
         insert(Message),
@@ -497,10 +496,7 @@ async def test_path_tail_holds_the_history_of_the_whole_thread(db: AsyncSession)
     for n in range(40):
         role = ASSISTANT if n % 2 else MessageRole.USER
         message_parts = parts[n % len(parts)]
-        previous = await MessageRepository.add(
-            db, chat.id, previous.id if previous else None, role, message_parts,
-            MessageStatus.COMPLETE, None,
-        )  # fmt: skip
+        previous = await _add(db, chat.id, previous.id if previous else None, role, message_parts)
     assert previous is not None
     whole = await MessageRepository.thread_pages(db, [(chat.id, previous.id)], 100)
 

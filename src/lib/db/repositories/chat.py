@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from src.core.enums import Visibility
 from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
+from src.lib.db.types import utcnow
 from src.lib.words import search_terms
 
 
@@ -75,13 +76,19 @@ class ChatRepository:
         user_id: uuid.UUID,
         title: str,
         visibility: Visibility,
+        current_leaf_id: uuid.UUID | None = None,
     ) -> Chat:
         """Insert a chat unless its id exists; return the row with that id, whoever owns it.
 
         ON CONFLICT DO NOTHING, so that two concurrent creations of one id cannot fail.
+        `current_leaf_id` may name a message inserted later in the same transaction.
         """
         insert = dialect_insert(db, Chat).values(
-            id=chat_id, user_id=user_id, title=title, visibility=visibility
+            id=chat_id,
+            user_id=user_id,
+            title=title,
+            visibility=visibility,
+            current_leaf_id=current_leaf_id,
         )
         created: Chat | None = await db.scalar(
             insert.on_conflict_do_nothing(index_elements=[Chat.id]).returning(Chat)
@@ -89,6 +96,19 @@ class ChatRepository:
         if created is not None:
             return created
         return (await db.execute(select(Chat).where(Chat.id == chat_id))).scalar_one()
+
+    @staticmethod
+    async def set_leaf(
+        db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, title: str | None = None
+    ) -> None:
+        """Show the branch ending at a message (and retitle the chat, if given); mark it updated."""
+        values: dict[str, Any] = {"current_leaf_id": leaf_id, "updated_at": utcnow()}
+        if title is not None:
+            values["title"] = title
+        await db.execute(
+            update(Chat).where(Chat.id == chat_id).values(values),
+            execution_options={"synchronize_session": False},
+        )
 
     @staticmethod
     async def get(db: AsyncSession, chat_id: uuid.UUID) -> Chat | None:

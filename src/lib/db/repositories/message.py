@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    insert,
     literal_column,
     not_,
     or_,
@@ -37,10 +38,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from src.core.enums import MessageRole, MessageStatus
+from src.core.enums import FinishReason, MessageRole, MessageStatus
 from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.chat import readable_by
+from src.lib.db.types import utcnow
 from src.lib.parts import text_of
 from src.lib.words import search_terms
 
@@ -67,6 +69,21 @@ def _order(message: type[Message], backwards: bool) -> tuple[ColumnElement[Any],
     return (message.created_at.asc(), message.id.asc())
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to insert with `MessageRepository.insert_many`."""
+
+    id: uuid.UUID
+    chat_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    role: MessageRole
+    parts: list[dict[str, Any]]
+    status: MessageStatus = MessageStatus.COMPLETE
+    model: str | None = None
+    finish_reason: FinishReason | None = None
+    usage: dict[str, int] | None = None
+
+
 @dataclass(slots=True)
 class ThreadPage:
     """A page of the path from the root to a message (see `MessageRepository.thread_pages`).
@@ -84,31 +101,31 @@ class MessageRepository:
     """Reads and writes of the messages table."""
 
     @staticmethod
-    async def add(
-        db: AsyncSession,
-        chat_id: uuid.UUID,
-        parent_id: uuid.UUID | None,
-        role: MessageRole,
-        parts: list[dict[str, Any]],
-        status: MessageStatus,
-        model: str | None,
-        message_id: uuid.UUID | None = None,
-    ) -> Message:
-        """Add a message, its `text` made from its parts, and flush it (id and timestamps set)."""
-        message = Message(
-            chat_id=chat_id,
-            parent_msg_id=parent_id,
-            role=role,
-            parts=parts,
-            text=text_of(parts),
-            status=status,
-            model=model,
-        )
-        if message_id is not None:
-            message.id = message_id
-        db.add(message)
-        await db.flush()
-        return message
+    async def insert_many(db: AsyncSession, messages: Sequence[NewMessage]) -> None:
+        """Insert messages in one statement, without ORM objects (the reply start's hot path).
+
+        Their `text` is made from their parts; they share one timestamp, so their ids (UUIDv7,
+        time-ordered) order them.
+        """
+        now = utcnow()
+        rows = [
+            {
+                "id": message.id,
+                "chat_id": message.chat_id,
+                "parent_msg_id": message.parent_id,
+                "role": message.role,
+                "parts": message.parts,
+                "text": text_of(message.parts),
+                "status": message.status,
+                "model": message.model,
+                "finish_reason": message.finish_reason,
+                "usage": message.usage,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for message in messages
+        ]
+        await db.execute(insert(Message), rows)
 
     @staticmethod
     async def get(db: AsyncSession, message_id: uuid.UUID) -> Message | None:
