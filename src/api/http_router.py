@@ -62,7 +62,7 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         try:
             return self.decode_json(data)
         except json.JSONDecodeError as error:
-            raise HTTPException(400, f"The request body is not valid: {error.msg}.") from error
+            raise HTTPException(400, f"The request's JSON is not valid: {error.msg}.") from error
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         """Read the operation; a POST must be `application/json` (UTF-8), else 415."""
