@@ -1,7 +1,8 @@
 """Entry point: the FastAPI application and `uv run main.py`.
 
 Routes:
-- POST /graphql: GraphQL over HTTP; GET /graphql serves GraphiQL (when enabled).
+- POST /graphql: GraphQL over HTTP; GET /graphql runs queries, or serves GraphiQL (when
+  enabled) to browsers.
 - WS /graphql: subscriptions (graphql-transport-ws and the legacy graphql-ws).
 - GET /healthz: the process is alive.
 - GET /readyz: the database and the broker answer (503 with which one does not).
@@ -23,6 +24,7 @@ from src.api.observability import RequestLogMiddleware
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
+from src.api.security_headers import SecurityHeadersMiddleware
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: its headers reach every answer
     return app
 
 

@@ -1,4 +1,8 @@
-"""WebSocket GraphQL clients for tests: graphql-transport-ws and the legacy graphql-ws."""
+"""WebSocket GraphQL clients for tests: graphql-transport-ws and the legacy graphql-ws.
+
+- GraphQLSocket / open_socket: an initialised socket speaking either protocol.
+- close_code: wait for the server to close a socket and return its close code.
+"""
 
 import asyncio
 import json
@@ -6,8 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 TIMEOUT = 10
@@ -98,3 +104,11 @@ async def open_socket(
         answer = await socket.init(token)
         assert answer["type"] == "connection_ack", answer
         yield socket
+
+
+async def close_code(connection: ClientConnection, within: float = 5) -> int | None:
+    """Read until the server closes the socket (failing if it does not); its close code."""
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await asyncio.wait_for(connection.recv(), within)
+    return connection.close_code

@@ -20,7 +20,9 @@ from src.core.exceptions import AppError
 from src.core.logger import request_id_var
 
 MASKED_MESSAGE = "Unexpected error."
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+# graphql-core's hints ("Did you mean 'a', 'b', or the enum value 'C'?") name schema items,
+# which never contain "?"; a hint can end the message or sit inside it ("...? Found: {...}").
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _VARIABLE = re.compile(r"^Variable '\$(\w+)'")
 
 

@@ -1,4 +1,7 @@
-"""The `/graphql` endpoint: HTTP (POST, GraphiQL on GET) and WebSocket, with authentication.
+"""The `/graphql` endpoint: HTTP (POST, queries by GET, GraphiQL) and WebSocket, with auth.
+
+HTTP follows the GraphQL-over-HTTP specification (see `http_router`); the legacy graphql-ws
+protocol refuses malformed starts (see `legacy_ws`).
 
 A WebSocket authenticates once, with `{"authorization": "Bearer <token>"}` in the
 connection_init payload (key matched case-insensitively): a missing or bad token closes a
@@ -10,12 +13,13 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from src.api.auth.service import AuthService
 from src.api.context import Context
+from src.api.http_router import GraphQLHTTPRouter
+from src.api.legacy_ws import LegacyGraphQLWSHandler
 from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
 from src.core.exceptions import AppError
@@ -32,8 +36,10 @@ def _authorization_param(params: Any) -> str | None:
     return None
 
 
-class ChatRouter(GraphQLRouter[Context, None]):
+class ChatRouter(GraphQLHTTPRouter):
     """Strawberry's FastAPI router with the project's context and WebSocket authentication."""
+
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from the connection_init payload, or reject it."""
@@ -60,7 +66,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=MAX_OPERATIONS_PER_SOCKET,

@@ -4,7 +4,8 @@ Limits (OWASP GraphQL cheat sheet): depth, aliases and tokens are capped before 
 runs; introspection is off in production.
 """
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -14,8 +15,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import SubscriptionResult
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from src.api.auth.resolvers import AuthMutation, AuthQuery
 from src.api.auth.types import User
@@ -37,7 +40,54 @@ Subscription = merge_types("Subscription", (StreamSubscription,))
 
 
 class ChatSchema(strawberry.Schema):
-    """The schema; logs only unexpected errors (expected ones are the client's business)."""
+    """The schema; logs only unexpected errors (expected ones are the client's business).
+
+    `execute` (one answer, used over HTTP) never runs a subscription: subscriptions stream,
+    over WebSockets, and over HTTP they are refused as a client error. `subscribe` (used by
+    the legacy graphql-ws protocol, which starts every operation the same way) runs queries
+    and mutations too, as graphql-transport-ws does.
+    """
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Run a query or mutation to its one result.
+
+        Raises:
+            InvalidOperationTypeError: For a subscription; Strawberry's views answer a 4xx.
+        """
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
+
+    async def subscribe(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> SubscriptionResult:
+        """Stream any operation: a subscription's events, or a query's or mutation's result."""
+        result = await self.stream(
+            query, variable_values, context_value, root_value, operation_name, operation_extensions
+        )
+        return cast("SubscriptionResult", result)  # no @defer/@stream: plain results only
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -5,22 +5,14 @@ import json
 
 import pytest
 import websockets
-from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
 from tests.api.conftest import OwnedChat
 from tests.helpers import GraphQLClient
-from tests.ws import open_socket
+from tests.ws import close_code, open_socket
 
 ME = "query Me { me { id } }"
 TRANSPORT_WS = Subprotocol("graphql-transport-ws")
-
-
-async def _close_code(connection: websockets.ClientConnection) -> int | None:
-    with pytest.raises(ConnectionClosed):
-        while True:
-            await asyncio.wait_for(connection.recv(), 5)
-    return connection.close_code
 
 
 async def test_a_valid_token_opens_the_socket_and_runs_operations(
@@ -41,7 +33,7 @@ async def test_a_missing_or_bad_token_closes_with_4403(
     async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        assert await _close_code(ws) == 4403
+        assert await close_code(ws) == 4403
 
 
 async def test_legacy_protocol_gets_connection_error_without_a_token(server_url: str) -> None:
@@ -49,19 +41,19 @@ async def test_legacy_protocol_gets_connection_error_without_a_token(server_url:
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert answer["type"] == "connection_error"
-        await _close_code(ws)
+        await close_code(ws)
 
 
 async def test_no_init_closes_with_4408(server_url: str) -> None:
     async with websockets.connect(server_url, subprotocols=[TRANSPORT_WS]) as ws:
-        assert await _close_code(ws) == 4408
+        assert await close_code(ws) == 4408
 
 
 async def test_second_init_closes_with_4429(client: GraphQLClient, server_url: str) -> None:
     token = (await client.register())["accessToken"]
     async with open_socket(server_url, token) as socket:
         await socket.send({"type": "connection_init", "payload": {}})
-        assert await _close_code(socket.connection) == 4429
+        assert await close_code(socket.connection) == 4429
 
 
 @pytest.mark.parametrize(
@@ -73,7 +65,7 @@ async def test_invalid_messages_close_with_4400(
     token = (await client.register())["accessToken"]
     async with open_socket(server_url, token) as socket:
         await socket.connection.send(message)
-        assert await _close_code(socket.connection) == 4400
+        assert await close_code(socket.connection) == 4400
 
 
 async def test_ping_gets_pong_and_the_socket_stays_open(
@@ -120,11 +112,11 @@ async def test_a_duplicate_operation_id_closes_with_4409(
     async with open_socket(server_url, ada.token) as socket:
         for _ in range(2):
             await socket.subscribe("1", watch, {"id": chat_id})
-        assert await _close_code(socket.connection) == 4409
+        assert await close_code(socket.connection) == 4409
 
 
 async def test_an_oversized_frame_closes_with_1009(client: GraphQLClient, server_url: str) -> None:
     token = (await client.register())["accessToken"]
     async with open_socket(server_url, token) as socket:
         await socket.subscribe("1", ME, {"padding": "x" * 300_000})
-        assert await _close_code(socket.connection) == 1009
+        assert await close_code(socket.connection) == 1009

@@ -1,0 +1,1 @@
+"""GraphQL over HTTP: negotiation, GET queries, bad bodies, headers, hints."""

@@ -1,0 +1,1 @@
+"""Third-party HTTP checks run by .ci/run: the graphql-http audit and urql's default client."""
