@@ -1,5 +1,6 @@
 """Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower()."""
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from src.lib.db import sqlite_driver
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -35,7 +38,11 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 10})
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            async_creator=partial(sqlite_driver.connect, database or ":memory:", 10.0),
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
