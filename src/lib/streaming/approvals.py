@@ -48,7 +48,8 @@ class ApprovalGate:
     async def request(self, call: ToolCallRequest) -> None:
         """Announce a call that waits: its part (AWAITING_APPROVAL), ToolCallEvent, the request.
 
-        The call takes decisions from the start, before anything tells that it waits.
+        The call takes decisions from the start, before anything tells that it waits, and is
+        saved before the request is published: a client that sees the request can decide.
         """
         self._waiting[call.id] = asyncio.get_running_loop().create_future()
         reply = self.reply
@@ -59,10 +60,10 @@ class ApprovalGate:
         await self._publish(
             ToolCallEvent(reply.take_seq(), message_id, call.id, call.name, call.arguments)
         )
+        await self._save()
         await self._publish(
             ToolApprovalRequested(reply.take_seq(), message_id, call.id, call.name, call.arguments)
         )
-        await self._save()
 
     def decide(self, decision: ToolDecision) -> bool:
         """Hand a decision to the call it names; False when that call does not wait (now)."""

@@ -333,7 +333,8 @@ class GenerationManager:
     async def _save_progress(self, request: GenerationRequest, reply: ReplyState) -> None:
         """Save the partial reply now; a failure is logged (the next flush tries again)."""
         try:
-            await self.store.save_progress(request.message_id, reply.parts())
+            async with reply.saving:
+                await self.store.save_progress(request.message_id, reply.parts())
         except Exception:  # a failed flush is retried at the next tick
             logger.exception("flush of generation {} failed", request.message_id)
 

@@ -3,6 +3,7 @@
 Kept apart from the manager so the per-token path (`add_text`) stays a list append.
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ class ReplyState:
     message_id: uuid.UUID
     next_seq: int = 0
     _parts: list[dict[str, Any]] = field(default_factory=list)
+    saving: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while the parts are saved, so that saves land in the order their parts were taken."""
     _text_chunks: list[str] = field(default_factory=list)
 
     def take_seq(self) -> int:
