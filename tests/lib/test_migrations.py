@@ -177,9 +177,10 @@ async def test_saved_tool_calls_get_a_state_and_lose_it_on_downgrade(
 
     async def parts_of(message: uuid.UUID) -> list[dict[str, object]]:
         async with engine.connect() as connection:
-            found: list[dict[str, object]] = await connection.scalar(
+            found = await connection.scalar(
                 select(messages.c.parts).where(messages.c.id == message)
             )
+        assert isinstance(found, list)
         return found
 
     try:
