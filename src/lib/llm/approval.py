@@ -60,8 +60,5 @@ class Approvals:
 
 def declined_message(reason: str | None) -> str:
     """The error result's message for a declined call."""
-    return (
-        f"The user declined this tool call: {reason}"
-        if reason
-        else ("The user declined this tool call.")
-    )
+    declined = "The user declined this tool call"
+    return f"{declined}: {reason}" if reason else f"{declined}."
