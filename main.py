@@ -54,6 +54,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         tool_timeout=settings.tool_timeout_seconds,
         flush_interval=settings.flush_interval_seconds,
         save_deadline=settings.reply_save_deadline_seconds,
+        approval_timeout=settings.tool_approval_timeout_seconds,
     )
     return Runtime(
         settings=settings,

@@ -48,3 +48,13 @@ class Rating(StrEnum):
 
     UP = "UP"
     DOWN = "DOWN"
+
+
+class ToolCallState(StrEnum):
+    """Where a tool call stands: waiting for the owner, running, or ended (and how)."""
+
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+    DECLINED = "DECLINED"

@@ -140,3 +140,61 @@ async def test_large_chats_count_existing_messages_and_keep_feedback_both_ways(
         assert await stored() == (3, 1)
     finally:
         await engine.dispose()
+
+
+def _call(call_id: str) -> dict[str, object]:
+    return {"type": "tool_call", "tool_call_id": call_id, "tool_name": "calculator",
+            "arguments": {"expression": "1 + 1"}}  # fmt: skip
+
+
+def _result(call_id: str, is_error: bool) -> dict[str, object]:
+    return {"type": "tool_result", "tool_call_id": call_id, "tool_name": "calculator",
+            "result": {"error": "x"} if is_error else 2, "is_error": is_error}  # fmt: skip
+
+
+async def test_saved_tool_calls_get_a_state_and_lose_it_on_downgrade(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "4f2a6c8e0b12")
+    user, chat, with_calls, plain = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    old_parts = [
+        {"type": "text", "text": "Let me see."},
+        _call("ok"), _call("failed"), _call("unanswered"),
+        _result("ok", False), _result("failed", True),
+    ]  # fmt: skip
+    text_parts = [{"type": "text", "text": "a tool_call is mentioned here"}]
+    stamps = {"created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}
+    rows: list[tuple[str, dict[str, object]]] = [
+        ("users", {"id": user, "user_type": "GUEST", "is_active": True}),
+        ("chats", {"id": chat, "user_id": user, "title": "t", "visibility": "PRIVATE"}),
+        *(("messages", {"id": message, "chat_id": chat, "role": "ASSISTANT", "parts": parts,
+                        "text": "", "status": "COMPLETE"})
+          for message, parts in ((with_calls, old_parts), (plain, text_parts))),
+    ]  # fmt: skip
+    messages = Base.metadata.tables["messages"]
+    engine = create_engine(empty_database_url)
+
+    async def parts_of(message: uuid.UUID) -> list[dict[str, object]]:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                select(messages.c.parts).where(messages.c.id == message)
+            )
+        assert isinstance(found, list)
+        return found
+
+    try:
+        async with engine.begin() as connection:
+            for table, values in rows:
+                await connection.execute(
+                    Base.metadata.tables[table].insert().values(**values, **stamps)
+                )
+        await asyncio.to_thread(upgrade_to_head, empty_database_url)
+        states = [p.get("state") for p in await parts_of(with_calls)]
+        assert states == [None, "DONE", "ERROR", "ERROR", None, None]
+        assert await parts_of(plain) == text_parts
+
+        await asyncio.to_thread(command.downgrade, config, "4f2a6c8e0b12")
+        assert await parts_of(with_calls) == old_parts
+    finally:
+        await engine.dispose()

@@ -16,9 +16,10 @@ from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node, parse_id
 from src.api.context import Info
 from src.api.messages.service import empty_thread, thread_fetch_size, thread_page
-from src.api.messages.types import Message, MessageConnection
+from src.api.messages.types import Message, MessageConnection, ToolCallPart, tool_call_from_dict
 from src.core.enums import Visibility
 from src.lib.db.models import Chat as ChatModel
+from src.lib.parts import awaiting_approval
 
 
 @strawberry.type
@@ -31,6 +32,15 @@ class Generation:
     last_seq: int = strawberry.field(
         description="Seq of the last event emitted so far; resume with chatEvents(afterSeq)."
     )
+
+    @strawberry.field(
+        description="Tool calls of this reply that wait for the owner's decision (decideToolCall)."
+    )
+    async def pending_approvals(self, info: Info) -> list[ToolCallPart]:
+        """The reply's tool calls saved as AWAITING_APPROVAL."""
+        message = await info.context.loaders.message.load(uuid.UUID(self.message_id))
+        parts = message.parts if message is not None else []
+        return [tool_call_from_dict(part) for part in awaiting_approval(parts)]
 
 
 @strawberry.type

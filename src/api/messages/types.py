@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 from src.api.common.pagination import Edge, PageInfo, PageRequest, paginate
 from src.api.common.types import Node
 from src.api.context import Info
-from src.core.enums import FinishReason, MessageRole, MessageStatus, Rating
+from src.core.enums import FinishReason, MessageRole, MessageStatus, Rating, ToolCallState
 from src.lib.db.models import Message as MessageModel
 
 
@@ -58,6 +58,7 @@ class ToolCallPart:
     tool_call_id: str
     tool_name: str
     arguments: JSON
+    state: ToolCallState
 
 
 @strawberry.type
@@ -75,6 +76,16 @@ MessagePart = Annotated[
 ]
 
 
+def tool_call_from_dict(part: dict[str, Any]) -> ToolCallPart:
+    """The GraphQL part of a stored tool_call part."""
+    return ToolCallPart(
+        tool_call_id=part["tool_call_id"],
+        tool_name=part["tool_name"],
+        arguments=JSON(part["arguments"]),
+        state=ToolCallState(part["state"]),
+    )
+
+
 def part_from_dict(part: dict[str, Any]) -> MessagePart | None:
     """The GraphQL part of a stored part; None for a type this API does not know."""
     match part.get("type"):
@@ -83,11 +94,7 @@ def part_from_dict(part: dict[str, Any]) -> MessagePart | None:
         case "file":
             return FilePart(url=part["url"], media_type=part["media_type"], name=part.get("name"))
         case "tool_call":
-            return ToolCallPart(
-                tool_call_id=part["tool_call_id"],
-                tool_name=part["tool_name"],
-                arguments=JSON(part["arguments"]),
-            )
+            return tool_call_from_dict(part)
         case "tool_result":
             return ToolResultPart(
                 tool_call_id=part["tool_call_id"],

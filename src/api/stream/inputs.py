@@ -51,6 +51,11 @@ class ChatModelConfigInput:
     tools: list[str] | None = strawberry.field(
         default=None, description="Names of the tools the model may call; default: all tools."
     )
+    approval_required_tools: list[str] | None = strawberry.field(
+        default=None,
+        description="Names of tools that wait for the owner's approval before they run; "
+        "default: none.",
+    )
 
 
 @strawberry.input
@@ -90,6 +95,7 @@ def _config(config: ChatModelConfigInput | None) -> ModelConfig:
         max_output_tokens=config.max_output_tokens,
         system_prompt=config.system_prompt,
         tools=config.tools,
+        approval_required_tools=config.approval_required_tools or [],
     )
 
 

@@ -5,7 +5,7 @@ Operations:
 """
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,6 +30,7 @@ class ModelConfig:
     max_output_tokens: int | None = None
     system_prompt: str | None = None
     tools: list[str] | None = None
+    approval_required_tools: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ Queries:
 
 Mutations:
 - stopGeneration: stop the chat's running reply, keeping it as INTERRUPTED.
+- decideToolCall: approve or decline a tool call that waits for the owner.
 
 Subscriptions:
 - chatStream: save a user message (or regenerate), then stream the reply until it ends.
@@ -18,11 +19,13 @@ import strawberry
 
 from src.api.common.types import parse_id
 from src.api.context import Info
+from src.api.stream.approvals import ApprovalService
 from src.api.stream.catalog_types import ChatModel, Tool
 from src.api.stream.inputs import ChatStreamInput, stream_request
 from src.api.stream.service import StreamService
 from src.api.stream.types import StreamEvent, to_graphql
 from src.api.stream.watch import WatchService
+from src.lib.llm.approval import ToolDecision
 
 
 @strawberry.type
@@ -45,7 +48,7 @@ class StreamQuery:
 
 @strawberry.type
 class StreamMutation:
-    """Stopping replies."""
+    """Stopping replies, deciding on their tool calls."""
 
     @strawberry.mutation(
         description="True when a generation was running and is now stopped; "
@@ -56,6 +59,24 @@ class StreamMutation:
         user = await info.context.require_user()
         watch = WatchService(info.context.runtime)
         return await watch.stop(user, parse_id(chat_id, "chatId"))
+
+    @strawberry.mutation(
+        description="The owner's decision on a tool call that waits for approval; "
+        "true when it was waiting."
+    )
+    async def decide_tool_call(
+        self,
+        info: Info,
+        chat_id: strawberry.ID,
+        tool_call_id: str,
+        approve: bool,
+        reason: str | None = None,
+    ) -> bool:
+        """Run (approve) or decline a waiting tool call of the chat's running reply."""
+        user = await info.context.require_user()
+        service = ApprovalService(info.context.runtime)
+        decision = ToolDecision(tool_call_id, approve, reason)
+        return await service.decide(user, parse_id(chat_id, "chatId"), decision)
 
 
 @strawberry.type

@@ -149,10 +149,14 @@ class StreamService:
             provider, model = self.runtime.catalog.resolve(config.model)
         except UnknownModelError as error:
             raise ValidationError("Unknown model.", field=f"{field}.model") from error
-        try:
-            self.runtime.tools.specs(config.tools)
-        except UnknownToolError as error:
-            raise ValidationError(str(error), field=f"{field}.tools") from error
+        for names, name_field in (
+            (config.tools, "tools"),
+            (config.approval_required_tools, "approvalRequiredTools"),
+        ):
+            try:
+                self.runtime.tools.specs(names)
+            except UnknownToolError as error:
+                raise ValidationError(str(error), field=f"{field}.{name_field}") from error
         return provider, model
 
     @staticmethod
@@ -282,6 +286,7 @@ class StreamService:
                 settings.history_budget_chars,
             ),
             tool_names=config.tools,
+            approval_tools=frozenset(config.approval_required_tools),
             options=GenerationOptions(
                 temperature=config.temperature, max_output_tokens=config.max_output_tokens
             ),

@@ -64,6 +64,17 @@ class ToolCallEvent:
 
 
 @strawberry.type
+class ToolApprovalRequested:
+    """A tool call waits for the chat owner's decision (decideToolCall)."""
+
+    seq: int
+    message_id: strawberry.ID
+    tool_call_id: str
+    tool_name: str
+    arguments: JSON
+
+
+@strawberry.type
 class ToolResultEvent:
     """A tool's result, fed back to the model."""
 
@@ -105,7 +116,13 @@ class StreamFailed:
 
 
 StreamEvent = Annotated[
-    StreamStarted | TextDelta | ToolCallEvent | ToolResultEvent | StreamFinished | StreamFailed,
+    StreamStarted
+    | TextDelta
+    | ToolCallEvent
+    | ToolApprovalRequested
+    | ToolResultEvent
+    | StreamFinished
+    | StreamFailed,
     strawberry.union("StreamEvent"),
 ]
 
@@ -130,6 +147,16 @@ def _delta(e: events.TextDelta) -> TextDelta:
 
 def _tool_call(e: events.ToolCallEvent) -> ToolCallEvent:
     return ToolCallEvent(
+        seq=e.seq,
+        message_id=_id(e.message_id),
+        tool_call_id=e.tool_call_id,
+        tool_name=e.tool_name,
+        arguments=JSON(e.arguments),
+    )
+
+
+def _approval_requested(e: events.ToolApprovalRequested) -> ToolApprovalRequested:
+    return ToolApprovalRequested(
         seq=e.seq,
         message_id=_id(e.message_id),
         tool_call_id=e.tool_call_id,
@@ -170,6 +197,7 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
     events.TextDelta: _delta,
     events.StreamStarted: _started,
     events.ToolCallEvent: _tool_call,
+    events.ToolApprovalRequested: _approval_requested,
     events.ToolResultEvent: _tool_result,
     events.StreamFinished: _finished,
     events.StreamFailed: _failed,

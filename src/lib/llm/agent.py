@@ -10,7 +10,10 @@ A step is one provider call. When a step ends asking for tools, the calls are an
 order asked (`ToolCallFinished`); the assistant message with the calls and one tool message per
 result are added to the conversation, and the next step starts. A tool that is unknown or not
 offered, arguments that are not a JSON object, a timeout, a `ToolError` or any other exception
-all give an error result `{"error": message}` with `is_error` True, and the loop goes on. After
+all give an error result `{"error": message}` with `is_error` True, and the loop goes on. A call
+of a tool named in `approvals` (and offered) is announced with `needs_approval` and waits for the
+owner's decision before it runs; a declined call gets the error result `declined_message` with
+`declined` True, and the loop goes on too. After
 `max_steps` steps the loop ends with TOOL_LIMIT (the last step's tools are still run, so every
 saved call has its result). `ProviderError` and cancellation propagate; the caller keeps what
 was yielded.
@@ -18,13 +21,15 @@ was yielded.
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from loguru import logger
 
+from src.lib.llm.approval import Approvals, declined_message
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolError, ToolRegistry
 from src.lib.llm.types import (
@@ -44,18 +49,20 @@ MAX_RESULT_CHARS = 64_000
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
-    """The model asked for a tool call, about to run."""
+    """The model asked for a tool call, about to run (or to wait for approval first)."""
 
     call: ToolCallRequest
+    needs_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCallFinished:
-    """A tool call's result (`{"error": message}` when `is_error`)."""
+    """A tool call's result (`{"error": message}` when `is_error`; also when `declined`)."""
 
     call: ToolCallRequest
     result: Any
     is_error: bool
+    declined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +83,9 @@ def _error(call: ToolCallRequest, message: str) -> ToolCallFinished:
 async def _run_tool(
     tools: ToolRegistry,
     offered: set[str],
-    call: ToolCallRequest,
     context: ToolContext,
     tool_timeout: float,
+    call: ToolCallRequest,
 ) -> ToolCallFinished:
     """Run one call; every failure becomes an error result."""
     tool = tools.get(call.name) if call.name in offered else None
@@ -110,18 +117,33 @@ def _checked_result(call: ToolCallRequest, result: Any) -> ToolCallFinished:
     return ToolCallFinished(call, result, is_error=False)
 
 
+async def _run_once_approved(
+    run: Callable[[ToolCallRequest], Coroutine[Any, Any, ToolCallFinished]],
+    approvals: Approvals,
+    call: ToolCallRequest,
+) -> ToolCallFinished:
+    """Wait for the owner's decision, then run the call or give the declined result."""
+    decision = await approvals.wait(call)
+    if not decision.approve:
+        message = declined_message(decision.reason)
+        return ToolCallFinished(call, {"error": message}, is_error=True, declined=True)
+    return await run(call)
+
+
 async def _run_tools(
-    tools: ToolRegistry,
-    offered: set[str],
-    calls: list[ToolCallRequest],
-    context: ToolContext,
-    tool_timeout: float,
+    run: Callable[[ToolCallRequest], Coroutine[Any, Any, ToolCallFinished]],
+    calls: list[ToolCallStarted],
+    approvals: Approvals | None,
 ) -> list[ToolCallFinished]:
-    """Run calls concurrently; the results in the order of the calls."""
+    """Run calls concurrently (each once approved, if it needs it); results in call order."""
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(_run_tool(tools, offered, call, context, tool_timeout))
-            for call in calls
+            group.create_task(
+                _run_once_approved(run, approvals, started.call)
+                if approvals is not None and started.needs_approval
+                else run(started.call)
+            )
+            for started in calls
         ]
     return [task.result() for task in tasks]
 
@@ -142,6 +164,7 @@ async def run_agent(
     options: GenerationOptions,
     max_steps: int,
     tool_timeout: float,
+    approvals: Approvals | None = None,
 ) -> AsyncGenerator[AgentEvent, None]:
     """Run the agent loop (see the module docstring).
 
@@ -154,7 +177,8 @@ async def run_agent(
         context: Given to every tool call.
         options: Sampling options, for every step.
         max_steps: The most provider calls.
-        tool_timeout: Seconds allowed for each tool call.
+        tool_timeout: Seconds allowed for each tool call (not counting a wait for approval).
+        approvals: The tools whose calls wait for the owner's decision; None: none do.
 
     Yields:
         TextChunk, ToolCallStarted and ToolCallFinished events, then one AgentFinished.
@@ -165,6 +189,8 @@ async def run_agent(
     """
     specs: list[ToolSpec] = tools.specs(tool_names)
     offered = {spec.name for spec in specs}
+    gated = offered & approvals.tools if approvals is not None else set()
+    run = partial(_run_tool, tools, offered, context, tool_timeout)
     conversation = list(messages)
     usage: Usage | None = None
     for _ in range(max_steps):
@@ -186,10 +212,11 @@ async def run_agent(
         if finish.reason != "tool_calls" or not calls:
             yield AgentFinished("LENGTH" if finish.reason == "length" else "STOP", usage)
             return
-        for call in calls:
-            yield ToolCallStarted(call)
+        started = [ToolCallStarted(call, call.name in gated) for call in calls]
+        for announced in started:
+            yield announced
         conversation.append(ChatMessage("assistant", "".join(texts) or None, calls))
-        for finished in await _run_tools(tools, offered, calls, context, tool_timeout):
+        for finished in await _run_tools(run, started, approvals):
             yield finished
             conversation.append(tool_message(finished.call.id, finished.call.name, finished.result))
     yield AgentFinished("TOOL_LIMIT", usage)

@@ -7,7 +7,8 @@ and needs O(1) memory. Replay and live delivery are the same read from the same 
 neither miss nor duplicate an event.
 
 Offers:
-- `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests).
+- `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests,
+  decisions on tool calls that wait for approval).
   `subscribe` is implemented here once, over the `EventCursor` each broker provides.
 - `GenerationInfo`: the running generation of a chat.
 - `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
@@ -19,13 +20,14 @@ Offers:
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from src.core.exceptions import ServiceUnavailableError
+from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
 
 OUTAGE_FAILURE = (
@@ -238,6 +240,31 @@ class Broker(ABC):
             A context manager giving an event set within ~100 ms of `request_stop(chat_id)`,
             called from any process (also when called after the lock was taken but before
             the watch began).
+        """
+
+    @abstractmethod
+    async def send_decision(self, chat_id: UUID, message_id: UUID, decision: ToolDecision) -> None:
+        """Hand a decision on a tool call to the generation, wherever it runs.
+
+        Args:
+            chat_id: The chat.
+            message_id: The generation.
+            decision: The decision; a generation that is not watching ignores it.
+        """
+
+    @abstractmethod
+    def decisions(
+        self, chat_id: UUID, message_id: UUID, deliver: Callable[[ToolDecision], object]
+    ) -> AbstractAsyncContextManager[None]:
+        """Watch for decisions on the generation's tool calls, for its owner while it runs.
+
+        Args:
+            chat_id: The chat.
+            message_id: The generation.
+            deliver: Called with each decision sent, from any process, while in the block.
+
+        Returns:
+            A context manager; the watch is active once it is entered.
         """
 
     async def ping(self) -> bool:

@@ -5,8 +5,8 @@ generation's assistant message id (`StreamStarted.assistant_message_id`, the oth
 `message_id`; `StreamStarted.message_id` is an alias), and that id identifies the generation.
 
 Offers:
-- `StreamStarted`, `TextDelta`, `ToolCallEvent`, `ToolResultEvent`, `StreamFinished`,
-  `StreamFailed` and their union `StreamEvent`.
+- `StreamStarted`, `TextDelta`, `ToolCallEvent`, `ToolApprovalRequested`, `ToolResultEvent`,
+  `StreamFinished`, `StreamFailed` and their union `StreamEvent`.
 - `is_terminal(event)`: whether the event ends its generation.
 - `encode_event(event)` / `decode_event(data)`: compact JSON with a type tag, for brokers that
   cross process boundaries. `TextDelta`, the per-token event, has a hand-written fast path.
@@ -79,6 +79,25 @@ class ToolCallEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolApprovalRequested:
+    """A tool call waits for the chat owner's decision (`decideToolCall`).
+
+    Attributes:
+        seq: Position of the event in its generation.
+        message_id: The generation's assistant message id.
+        tool_call_id: The call waiting.
+        tool_name: The tool called.
+        arguments: The call's arguments (JSON object).
+    """
+
+    seq: int
+    message_id: UUID
+    tool_call_id: str
+    tool_name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ToolResultEvent:
     """A tool call's result.
 
@@ -134,7 +153,13 @@ class StreamFailed:
 
 
 StreamEvent = (
-    StreamStarted | TextDelta | ToolCallEvent | ToolResultEvent | StreamFinished | StreamFailed
+    StreamStarted
+    | TextDelta
+    | ToolCallEvent
+    | ToolApprovalRequested
+    | ToolResultEvent
+    | StreamFinished
+    | StreamFailed
 )
 
 
@@ -215,6 +240,14 @@ _encoders: dict[type, Callable[[Any], dict[str, Any]]] = {
         "name": e.tool_name,
         "args": e.arguments,
     },
+    ToolApprovalRequested: lambda e: {
+        "t": "a",
+        "s": e.seq,
+        "m": str(e.message_id),
+        "id": e.tool_call_id,
+        "name": e.tool_name,
+        "args": e.arguments,
+    },
     ToolResultEvent: lambda e: {
         "t": "r",
         "s": e.seq,
@@ -246,6 +279,7 @@ _decoders: dict[str, Callable[[dict[str, Any]], StreamEvent]] = {
         f["s"], _uuid(f["c"]), _uuid(f["m"]), _optional_uuid(f["u"]), f["model"]
     ),
     "c": lambda f: ToolCallEvent(f["s"], _uuid(f["m"]), f["id"], f["name"], f["args"]),
+    "a": lambda f: ToolApprovalRequested(f["s"], _uuid(f["m"]), f["id"], f["name"], f["args"]),
     "r": lambda f: ToolResultEvent(
         f["s"], _uuid(f["m"]), f["id"], f["name"], f["result"], f["error"]
     ),

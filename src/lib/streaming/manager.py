@@ -4,6 +4,7 @@ Operations:
 - reserve / release: the chat's one-generation lock, taken before anything is saved.
 - launch: publish StreamStarted and start the agent loop in a task.
 - stop: ask the chat's running generation to stop, wherever it runs (through the broker).
+- decide: hand the owner's decision on a waiting tool call to the generation, wherever it runs.
 - shutdown: give local generations a grace period, then stop the rest (saved INTERRUPTED).
 - start: close the replies left by dead processes (see `orphans`), then keep doing so every
   third of a lock TTL, and retry the final saves that gave up (see `saving`).
@@ -14,7 +15,8 @@ A generation publishes every event through the `Fanout` (this process's subscrib
 memory, the others through the broker), renews its lock and flushes the partial reply to the
 store every `flush_interval` seconds, and ends by saving the message (COMPLETE, INTERRUPTED on
 stop, FAILED on provider error; retried through a database outage) before publishing its
-terminal event, so a subscriber that sees StreamFinished can read the final message.
+terminal event, so a subscriber that sees StreamFinished can read the final message. The calls
+of tools named in `approval_tools` wait for the owner's decision (see `approvals.ApprovalGate`).
 """
 
 import asyncio
@@ -24,11 +26,14 @@ from functools import partial
 
 from loguru import logger
 
-from src.core.enums import FinishReason, MessageStatus
+from src.core.enums import FinishReason, MessageStatus, ToolCallState
 from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
+from src.lib.llm.approval import Approvals, ToolDecision
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
+from src.lib.parts import tool_call_part
+from src.lib.streaming.approvals import ApprovalGate
 from src.lib.streaming.broker import Broker, BrokerUnavailableError
 from src.lib.streaming.events import (
     StreamFailed,
@@ -65,6 +70,7 @@ class GenerationRequest:
     history: list[ChatMessage]
     tool_names: list[str] | None
     options: GenerationOptions
+    approval_tools: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,12 @@ class _Outcome:
 
 
 _CANCELLED = _Outcome(MessageStatus.INTERRUPTED, FinishReason.CANCELLED)
+
+
+def _finished_state(event: ToolCallFinished) -> ToolCallState:
+    if event.declined:
+        return ToolCallState.DECLINED
+    return ToolCallState.ERROR if event.is_error else ToolCallState.DONE
 
 
 class GenerationManager:
@@ -91,6 +103,7 @@ class GenerationManager:
         tool_timeout: float,
         flush_interval: float,
         save_deadline: float,
+        approval_timeout: float = 600.0,
     ) -> None:
         self.broker = broker
         self.store = store
@@ -98,6 +111,7 @@ class GenerationManager:
         self.max_steps = max_steps
         self.tool_timeout = tool_timeout
         self.flush_interval = flush_interval
+        self.approval_timeout = approval_timeout
         self.fanout = Fanout(broker)
         self.saver = FinalSaver(store, save_deadline)
         self.orphans = OrphanCloser(broker, store)
@@ -143,6 +157,12 @@ class GenerationManager:
         """Ask the chat's running generation to stop; True when one was running."""
         return await self.broker.request_stop(chat_id)
 
+    async def decide(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, decision: ToolDecision
+    ) -> None:
+        """Hand a decision to the generation `message_id`, wherever it runs (through the broker)."""
+        await self.broker.send_decision(chat_id, message_id, decision)
+
     async def start(self) -> None:
         """Close the orphaned replies now, then keep watching for them in a task."""
         await self._maintain_once()
@@ -186,9 +206,19 @@ class GenerationManager:
         # that waits for the database must not let another process take the reply for dead.
         renewer = asyncio.create_task(self._renew_lock(request))
         outcome = _CANCELLED
+        chat_id, message_id = request.chat_id, request.message_id
+        gate = ApprovalGate(
+            reply,
+            self.approval_timeout,
+            partial(self.fanout.publish, chat_id),
+            partial(self._save_progress, request, reply),
+        )
         try:
-            async with self.broker.stop_requests(request.chat_id, request.message_id) as stop:
-                outcome = await self._generate_until_stopped(request, reply, stop)
+            async with (
+                self.broker.stop_requests(chat_id, message_id) as stop,
+                self.broker.decisions(chat_id, message_id, gate.decide),
+            ):
+                outcome = await self._generate_until_stopped(request, reply, stop, gate)
         finally:
             try:
                 await self._finish(request, reply, outcome)
@@ -197,9 +227,9 @@ class GenerationManager:
                 await asyncio.gather(renewer, return_exceptions=True)
 
     async def _generate_until_stopped(
-        self, request: GenerationRequest, reply: ReplyState, stop: asyncio.Event
+        self, request: GenerationRequest, reply: ReplyState, stop: asyncio.Event, gate: ApprovalGate
     ) -> _Outcome:
-        generate = asyncio.create_task(self._generate(request, reply))
+        generate = asyncio.create_task(self._generate(request, reply, gate))
         stopped = asyncio.create_task(stop.wait())
         flusher = asyncio.create_task(self._flush(request, reply))
         try:
@@ -213,7 +243,9 @@ class GenerationManager:
             return _CANCELLED
         return generate.result()
 
-    async def _generate(self, request: GenerationRequest, reply: ReplyState) -> _Outcome:
+    async def _generate(
+        self, request: GenerationRequest, reply: ReplyState, gate: ApprovalGate
+    ) -> _Outcome:
         context = ToolContext(
             user_id=request.user_id,
             search_messages=partial(self.store.search_messages, request.user_id),
@@ -230,6 +262,7 @@ class GenerationManager:
                 request.options,
                 self.max_steps,
                 self.tool_timeout,
+                Approvals(request.approval_tools, gate.wait),
             ):
                 if isinstance(event, TextChunk):
                     reply.add_text(event.text)
@@ -238,6 +271,8 @@ class GenerationManager:
                     return _Outcome(
                         MessageStatus.COMPLETE, FinishReason(event.finish_reason), event.usage
                     )
+                elif isinstance(event, ToolCallStarted) and event.needs_approval:
+                    await gate.request(event.call)
                 else:
                     await publish(chat_id, self._tool_event(event, reply, message_id))
         except ProviderError as error:
@@ -257,14 +292,10 @@ class GenerationManager:
         call = event.call
         if isinstance(event, ToolCallStarted):
             reply.add_part(
-                {
-                    "type": "tool_call",
-                    "tool_call_id": call.id,
-                    "tool_name": call.name,
-                    "arguments": call.arguments,
-                }
+                tool_call_part(call.id, call.name, call.arguments, ToolCallState.RUNNING)
             )
             return ToolCallEvent(reply.take_seq(), message_id, call.id, call.name, call.arguments)
+        reply.set_tool_state(call.id, _finished_state(event))
         reply.add_part(
             {
                 "type": "tool_result",
@@ -297,10 +328,15 @@ class GenerationManager:
         """
         while True:
             await asyncio.sleep(self.flush_interval)
-            try:
+            await self._save_progress(request, reply)
+
+    async def _save_progress(self, request: GenerationRequest, reply: ReplyState) -> None:
+        """Save the partial reply now; a failure is logged (the next flush tries again)."""
+        try:
+            async with reply.saving:
                 await self.store.save_progress(request.message_id, reply.parts())
-            except Exception:  # a failed flush is retried at the next tick
-                logger.exception("flush of generation {} failed", request.message_id)
+        except Exception:  # a failed flush is retried at the next tick
+            logger.exception("flush of generation {} failed", request.message_id)
 
     async def _finish(
         self, request: GenerationRequest, reply: ReplyState, outcome: _Outcome

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
+from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.broker import (
     Broker,
     EventCursor,
@@ -168,6 +169,7 @@ class InMemoryBroker(Broker):
         )
         self._clock = clock
         self._chats: dict[UUID, _ChatState] = {}
+        self._deciders: dict[UUID, Callable[[ToolDecision], object]] = {}
         self._next_sweep = 0.0
 
     def subscriber_count(self, chat_id: UUID) -> int:
@@ -237,6 +239,23 @@ class InMemoryBroker(Broker):
         state = self._chats.get(chat_id)
         lock = None if state is None else state.owned_lock(message_id)
         yield asyncio.Event() if lock is None else lock.stop
+
+    async def send_decision(self, chat_id: UUID, message_id: UUID, decision: ToolDecision) -> None:
+        """See `Broker.send_decision`."""
+        deliver = self._deciders.get(message_id)
+        if deliver is not None:
+            deliver(decision)
+
+    @asynccontextmanager
+    async def decisions(
+        self, chat_id: UUID, message_id: UUID, deliver: Callable[[ToolDecision], object]
+    ) -> AsyncIterator[None]:
+        """See `Broker.decisions`."""
+        self._deciders[message_id] = deliver
+        try:
+            yield
+        finally:
+            del self._deciders[message_id]
 
     async def close(self) -> None:
         """Forget every chat."""

@@ -10,8 +10,10 @@ and its scripts and transactions stay valid there:
   (`e`) and its absolute number in the log (`n`); trimmed to about `max_events` entries.
 - `chat:{id}:log`: a hash with the entry counter `n` and where the current generation's replay
   starts (`start`, `start_n`, `gen`), written when the lock is taken.
-- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests; a
-  process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
+- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests.
+- `chat:{id}:decision` (pub/sub channel): decisions on tool calls waiting for approval. A
+  process watches all stop and decision channels over one pattern subscription
+  (`redis_signals.SignalWatch`).
 - `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
 
 The log keys expire `retention_seconds` after the last publish, heartbeat or finish. When Redis
@@ -20,7 +22,7 @@ instead of Redis's own errors; `ping` tells readiness checks.
 
 Connections do not grow with subscribers or chats: each process has a bounded pool for short
 commands (callers wait for a free connection rather than fail), one connection for its one
-blocking XREAD, and one for its stop-request subscription. Publishing is one script call
+blocking XREAD, and one for its stop/decision subscription. Publishing is one script call
 (counter, XADD, expiry), sent through `redis_batch.CommandBatcher`: the publishes of one tick
 share a round trip, and `publish` returns once its event is in Redis. A subscriber reads one
 atomic snapshot (lock, replay start, tail), then reads from there through the process's
@@ -37,7 +39,7 @@ checked with a PING before it is used again.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +52,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.broker import (
     Broker,
     BrokerUnavailableError,
@@ -61,7 +64,7 @@ from src.lib.streaming.broker import (
 from src.lib.streaming.events import StreamEvent, decode_event, encode_event
 from src.lib.streaming.redis_batch import CommandBatcher
 from src.lib.streaming.redis_reader import Position, StreamEntry, StreamReader, parse_id
-from src.lib.streaming.redis_stops import StopWatch
+from src.lib.streaming.redis_signals import SignalWatch, signal_data
 
 BLOCK_MILLISECONDS = 10_000
 """How long the blocking XREAD waits before it is simply issued again."""
@@ -77,7 +80,7 @@ DEFAULT_MAX_CONNECTIONS = 6
 streams, and two processes stay within 20 connections with their waits and rate limits."""
 
 WAIT_RETRIES = 3
-"""How often the blocking XREAD and the stop subscription reconnect before giving up."""
+"""How often the blocking XREAD and the signal subscription reconnect before giving up."""
 
 
 @contextmanager
@@ -165,7 +168,7 @@ return 1
 class _ChatKeys:
     """The Redis names of one chat."""
 
-    __slots__ = ("events", "lock", "log", "stop_channel", "stop_flag")
+    __slots__ = ("decision_channel", "events", "lock", "log", "stop_channel", "stop_flag")
 
     def __init__(self, prefix: str, chat_id: UUID) -> None:
         base = f"{prefix}chat:{{{chat_id}}}:"  # a hash tag: a cluster keeps a chat in one slot
@@ -174,14 +177,15 @@ class _ChatKeys:
         self.log = base + "log"
         self.stop_channel = base + "stop"
         self.stop_flag = base + "stop-requested"
+        self.decision_channel = base + "decision"
 
 
 class RedisBroker(Broker):
     """A broker whose state lives in Redis, shared by every process (see the module docstring).
 
     It speaks RESP2. Its connections are named `{prefix}broker` (see `CLIENT LIST`): at most
-    `max_connections` for short commands, one for the blocking XREAD and one for the stop
-    requests' pattern subscription.
+    `max_connections` for short commands, one for the blocking XREAD and one for the signals'
+    pattern subscription (stop requests and decisions).
     """
 
     def __init__(
@@ -247,7 +251,9 @@ class RedisBroker(Broker):
             batch_size=batch_size,
             block_milliseconds=BLOCK_MILLISECONDS,
         )
-        self._stops = StopWatch(self._waits, f"{prefix}chat:*:stop")
+        self._stop_pattern = f"{prefix}chat:*:stop"
+        self._decision_pattern = f"{prefix}chat:*:decision"
+        self._signals = SignalWatch(self._waits, [self._stop_pattern, self._decision_pattern])
 
     @property
     def streams_read(self) -> int:
@@ -343,7 +349,10 @@ class RedisBroker(Broker):
         flag, so a request made between `start_generation` and this call is not lost.
         """
         keys = _ChatKeys(self._prefix, chat_id)
-        async with self._stops.watch(str(message_id)) as stopped:
+        stopped = asyncio.Event()
+        async with self._signals.watch(
+            self._stop_pattern, str(message_id), lambda _: stopped.set()
+        ):
             try:
                 with _reachable():
                     flag = await self._redis.get(keys.stop_flag)
@@ -352,6 +361,22 @@ class RedisBroker(Broker):
             if flag == str(message_id):
                 stopped.set()
             yield stopped
+
+    async def send_decision(self, chat_id: UUID, message_id: UUID, decision: ToolDecision) -> None:
+        """See `Broker.send_decision`: published on the chat's decision channel."""
+        channel = _ChatKeys(self._prefix, chat_id).decision_channel
+        with _reachable():
+            await self._redis.publish(channel, signal_data(str(message_id), decision.encode()))
+
+    @asynccontextmanager
+    async def decisions(
+        self, chat_id: UUID, message_id: UUID, deliver: Callable[[ToolDecision], object]
+    ) -> AsyncIterator[None]:
+        """See `Broker.decisions`: registers with the process's signal watch."""
+        async with self._signals.watch(
+            self._decision_pattern, str(message_id), lambda data: deliver(ToolDecision.decode(data))
+        ):
+            yield
 
     async def ping(self) -> bool:
         """See `Broker.ping`."""
@@ -363,7 +388,7 @@ class RedisBroker(Broker):
     async def close(self) -> None:
         """Stop reading and watching, send what is queued, close the connections."""
         await self._reader.close()
-        await self._stops.close()
+        await self._signals.close()
         await self._writer.close()
         await self._waits.aclose()
         await self._redis.aclose()
@@ -393,7 +418,7 @@ class RedisBroker(Broker):
 
 
 def _waits_pool(commands: ConnectionPool) -> ConnectionPool:
-    """The pool of the blocking XREAD and the stop subscription, beside the commands' pool.
+    """The pool of the blocking XREAD and the signal subscription, beside the commands' pool.
 
     Same server and settings, but a socket timeout longer than the BLOCK, so that waiting for a
     quiet chat never times out, and a few reconnection attempts (both only read).

@@ -3,10 +3,12 @@
 Kept apart from the manager so the per-token path (`add_text`) stays a list append.
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from src.core.enums import ToolCallState
 from src.lib.parts import text_of
 
 
@@ -17,6 +19,8 @@ class ReplyState:
     message_id: uuid.UUID
     next_seq: int = 0
     _parts: list[dict[str, Any]] = field(default_factory=list)
+    saving: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while the parts are saved, so that saves land in the order their parts were taken."""
     _text_chunks: list[str] = field(default_factory=list)
 
     def take_seq(self) -> int:
@@ -33,6 +37,12 @@ class ReplyState:
         """Append a tool call or tool result part (closing the current text part)."""
         self._close_text()
         self._parts.append(part)
+
+    def set_tool_state(self, tool_call_id: str, state: ToolCallState) -> None:
+        """Set the state of the tool_call part of a call (replaced, not changed in place)."""
+        for index, part in enumerate(self._parts):
+            if part["type"] == "tool_call" and part["tool_call_id"] == tool_call_id:
+                self._parts[index] = part | {"state": state.value}
 
     def parts(self) -> list[dict[str, Any]]:
         """All parts so far, the open text part included."""

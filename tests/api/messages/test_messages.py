@@ -32,7 +32,13 @@ query Last($id: ID!) {
 PARTS: list[dict[str, Any]] = [
     {"type": "text", "text": "Here is "},
     {"type": "file", "url": "https://example.com/a.png", "media_type": "image/png", "name": None},
-    {"type": "tool_call", "tool_call_id": "c1", "tool_name": "add", "arguments": {"a": 1}},
+    {
+        "type": "tool_call",
+        "tool_call_id": "c1",
+        "tool_name": "add",
+        "arguments": {"a": 1},
+        "state": "DONE",
+    },
     {
         "type": "tool_result",
         "tool_call_id": "c1",

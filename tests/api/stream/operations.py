@@ -11,6 +11,7 @@ EVENT_FIELDS = """
   ... on StreamStarted { seq chatId assistantMessageId model userMessage { id role text } }
   ... on TextDelta { seq messageId delta }
   ... on ToolCallEvent { seq messageId toolCallId toolName arguments }
+  ... on ToolApprovalRequested { seq messageId toolCallId toolName arguments }
   ... on ToolResultEvent { seq messageId toolCallId result isError }
   ... on StreamFinished {
     seq finishReason usage { inputTokens outputTokens }
@@ -19,7 +20,7 @@ EVENT_FIELDS = """
       parts {
         __typename
         ... on TextPart { text }
-        ... on ToolCallPart { toolCallId toolName arguments }
+        ... on ToolCallPart { toolCallId toolName arguments state }
         ... on ToolResultPart { toolCallId toolName result isError }
       }
     }
@@ -93,3 +94,34 @@ async def until_terminal(events: AsyncIterator[dict[str, Any]]) -> dict[str, Any
             event: dict[str, Any] = data["chatEvents"]
             return event
     raise AssertionError("the watch ended without a terminal event")
+
+
+APPROVAL_QUESTION = "What is 6 * 7?"  # the demo model calls the calculator
+DECIDE = """
+mutation Decide($chatId: ID!, $toolCallId: String!, $approve: Boolean!, $reason: String) {
+  decideToolCall(chatId: $chatId, toolCallId: $toolCallId, approve: $approve, reason: $reason)
+}
+"""
+PENDING = """
+query Pending($id: ID!) {
+  chat(id: $id) {
+    activeGeneration { messageId pendingApprovals { toolCallId toolName arguments state } }
+  }
+}
+"""
+
+
+def approval_input(chat_id: uuid.UUID | str, text: str = APPROVAL_QUESTION) -> dict[str, Any]:
+    """A chatStream input whose calculator calls wait for the owner's approval."""
+    config = {"approvalRequiredTools": ["calculator"]}
+    return message_input(chat_id, text, chatModelConfig=config)
+
+
+async def until_event(events: AsyncIterator[dict[str, Any]], typename: str) -> list[dict[str, Any]]:
+    """The events of one operation up to the first of `typename` (included)."""
+    taken: list[dict[str, Any]] = []
+    async for data in events:
+        taken.append(next(iter(data.values())))
+        if taken[-1]["__typename"] == typename:
+            return taken
+    raise AssertionError(f"the operation ended before {typename}")

@@ -13,6 +13,7 @@ from src.lib.llm.agent import (
     ToolCallStarted,
     run_agent,
 )
+from src.lib.llm.approval import Approvals, ToolDecision
 from src.lib.llm.demo import DemoProvider
 from src.lib.llm.openai_compat import OpenAICompatProvider
 from src.lib.llm.provider import Provider, ProviderError
@@ -76,6 +77,7 @@ async def agent(
     tool_names: list[str] | None = None,
     max_steps: int = 5,
     tool_timeout: float = 5,
+    approvals: Approvals | None = None,
 ) -> list[AgentEvent]:
     return await collect(
         run_agent(
@@ -88,6 +90,7 @@ async def agent(
             NO_OPTIONS,
             max_steps,
             tool_timeout,
+            approvals,
         )
     )
 
@@ -348,3 +351,52 @@ async def test_loopback_tool_limit(
     assert len(chat_server.requests) == 3
     assert len(finished(events)) == 3
     assert events[-1] == AgentFinished("TOOL_LIMIT", Usage(33, 15))
+
+
+class Decider:
+    """Answers every wait for approval with one decision, and records the calls it saw."""
+
+    def __init__(self, approve: bool, reason: str | None = None) -> None:
+        self.approve, self.reason = approve, reason
+        self.asked: list[str] = []
+
+    async def wait(self, call: ToolCallRequest) -> ToolDecision:
+        self.asked.append(call.name)
+        return ToolDecision(call.id, self.approve, self.reason)
+
+
+async def test_a_gated_call_waits_for_approval_then_runs(context: ToolContext) -> None:
+    decider = Decider(approve=True)
+    gated = Approvals(frozenset({"calculator"}), decider.wait)
+    events = await agent("Time in Europe/Paris and 6 * 7?", context, approvals=gated)
+
+    started = [e for e in events if isinstance(e, ToolCallStarted)]
+    assert [(e.call.name, e.needs_approval) for e in started] == [
+        ("current_time", False),
+        ("calculator", True),
+    ]
+    assert decider.asked == ["calculator"]
+    assert finished(events)[1].result == {"expression": "6 * 7", "result": 42}
+
+
+async def test_a_declined_call_gets_an_error_result_and_the_loop_goes_on(
+    context: ToolContext,
+) -> None:
+    decider = Decider(approve=False, reason="not now")
+    gated = Approvals(frozenset({"calculator"}), decider.wait)
+    events = await agent("What is 6 * 7?", context, approvals=gated)
+
+    [result] = finished(events)
+    assert (result.is_error, result.declined) == (True, True)
+    assert result.result == {"error": "The user declined this tool call: not now"}
+    assert "declined" in text_of(events[events.index(result) :])
+    assert isinstance(events[-1], AgentFinished) and events[-1].finish_reason == "STOP"
+
+
+async def test_a_gated_tool_not_offered_is_not_asked_about(context: ToolContext) -> None:
+    decider = Decider(approve=True)
+    gated = Approvals(frozenset({"calculator"}), decider.wait)
+    events = await agent("6 * 7?", context, tool_names=["current_time"], approvals=gated)
+
+    assert decider.asked == []
+    assert not finished(events)

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.broker import Broker, SubscriberLaggedError, coalesce
 from src.lib.streaming.events import StreamEvent, TextDelta, is_terminal
 from tests.helpers import TIMEOUT, ExpiryClock, wait_until
@@ -269,6 +270,22 @@ async def test_stop_requested_before_watching_is_not_lost(broker: Broker) -> Non
     async with broker.stop_requests(chat_id, generation.message_id) as stopped:
         async with asyncio.timeout(0.2):
             await stopped.wait()
+
+
+async def test_a_decision_reaches_the_generation_watching_for_it(broker: Broker) -> None:
+    chat_id = uuid4()
+    generation, other = Generation(chat_id), Generation(uuid4())
+    await start(broker, generation)
+    received: asyncio.Queue[ToolDecision] = asyncio.Queue()
+
+    async with broker.decisions(chat_id, generation.message_id, received.put_nowait):
+        await broker.send_decision(other.chat_id, other.message_id, ToolDecision("c0", True))
+        decision = ToolDecision("c1", False, "not now")
+        await broker.send_decision(chat_id, generation.message_id, decision)
+        async with asyncio.timeout(TIMEOUT):
+            assert await received.get() == decision
+    await broker.send_decision(chat_id, generation.message_id, decision)  # nobody waits: dropped
+    assert received.empty()
 
 
 async def test_active_generation_reports_the_last_seq(broker: Broker) -> None:

@@ -312,15 +312,17 @@ async def test_cancelled_subscribers_leave_nothing_behind(
     assert len(await _connections(redis_prefix)) <= 2 * (DEFAULT_POOL + 2)
 
 
-async def test_stop_watches_share_one_pattern_subscription(
+async def test_stop_and_decision_watches_share_one_pattern_subscription(
     make_redis_broker: MakeRedisBroker, redis_prefix: str
 ) -> None:
     broker = make_redis_broker()
     async with AsyncExitStack() as watches:
         for _ in range(10):
-            await watches.enter_async_context(broker.stop_requests(uuid4(), uuid4()))
+            chat_id, message_id = uuid4(), uuid4()
+            await watches.enter_async_context(broker.stop_requests(chat_id, message_id))
+            await watches.enter_async_context(broker.decisions(chat_id, message_id, print))
         subscribed = [c for c in await _connections(redis_prefix) if c["psub"] != "0"]
-        assert [c["psub"] for c in subscribed] == ["1"]
+        assert [c["psub"] for c in subscribed] == ["2"]  # one connection, two patterns
 
 
 async def test_factory_chooses_redis_only_when_a_url_is_set() -> None:
