@@ -4,7 +4,8 @@ Limits (OWASP GraphQL cheat sheet): depth, aliases and tokens are capped before 
 runs; introspection is off in production.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from typing import Any, cast
 
 import strawberry
@@ -12,6 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
+    ParserCache,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -37,6 +39,24 @@ from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscrip
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
 Subscription = merge_types("Subscription", (StreamSubscription,))
+
+
+class DocumentCache(ParserCache):
+    """Strawberry's ParserCache, leaving documents that fail to parse to Strawberry itself.
+
+    ParserCache raises a parse error out of the parsing hook, where Strawberry no longer turns
+    it into a GraphQL error (it would be masked as INTERNAL_SERVER_ERROR); here the document
+    stays unset and Strawberry parses it again and reports the error with its code.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        """Set the document from the cache when the query parses."""
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 class ChatSchema(strawberry.Schema):
@@ -103,6 +123,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         ErrorCodes,
         QueryLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: DocumentCache(maxsize=256),  # a chatStream document is the same for every reply
         lambda: ValidationCache(maxsize=256),
     ]
     if not introspection:
