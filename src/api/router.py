@@ -8,7 +8,8 @@ graphql-transport-ws socket with 4403, and gets connection_error on legacy graph
 from datetime import timedelta
 from typing import Any
 
-from starlette.requests import HTTPConnection
+from fastapi.responses import HTMLResponse
+from starlette.requests import HTTPConnection, Request
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -16,6 +17,7 @@ from strawberry.types.unset import UnsetType
 
 from src.api.auth.service import AuthService
 from src.api.context import Context
+from src.api.graphiql import graphiql_page
 from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
 from src.core.exceptions import AppError
@@ -45,6 +47,10 @@ class ChatRouter(GraphQLRouter[Context, None]):
         if user is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from this server's own files (src/api/graphiql), not from a CDN."""
+        return graphiql_page()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
