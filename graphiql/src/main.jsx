@@ -2,6 +2,7 @@
 // graphql-transport-ws, and the Headers tab also sent as the connection_init payload.
 import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
+import './page.css';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
