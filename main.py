@@ -3,6 +3,7 @@
 Routes:
 - POST /graphql: GraphQL over HTTP; GET /graphql runs queries, or serves GraphiQL (when
   enabled) to browsers.
+- GET /graphiql/<file>: GraphiQL's own assets (when enabled), no CDN.
 - WS /graphql: subscriptions (graphql-transport-ws and the legacy graphql-ws).
 - GET /healthz: the process is alive.
 - GET /readyz: the database and the broker answer (503 with which one does not).
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from loguru import logger
 from sqlalchemy import make_url, text
 
+from src.api.graphiql import graphiql_assets
 from src.api.observability import RequestLogMiddleware
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     schema = build_schema(introspection=settings.environment != "production")
     app.include_router(create_graphql_router(schema, runtime), prefix="/graphql")
+    if settings.graphiql_enabled:
+        app.include_router(graphiql_assets)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -11,13 +11,15 @@ graphql-transport-ws socket with 4403, and gets connection_error on legacy graph
 from datetime import timedelta
 from typing import Any
 
-from starlette.requests import HTTPConnection
+from fastapi.responses import HTMLResponse
+from starlette.requests import HTTPConnection, Request
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from src.api.auth.service import AuthService
 from src.api.context import Context
+from src.api.graphiql import graphiql_page
 from src.api.http_router import GraphQLHTTPRouter
 from src.api.legacy_ws import LegacyGraphQLWSHandler
 from src.api.runtime import Runtime
@@ -51,6 +53,10 @@ class ChatRouter(GraphQLHTTPRouter):
         if user is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from this server's own files (src/api/graphiql), not from a CDN."""
+        return graphiql_page()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
