@@ -30,6 +30,7 @@ from src.api.observability import OperationNameRecorder
 from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
+from src.api.telemetry import schema_extensions
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
@@ -47,13 +48,14 @@ class ChatSchema(strawberry.Schema):
 
 
 def build_schema(introspection: bool = True) -> ChatSchema:
-    """Build the schema; production disables introspection."""
+    """Build the schema; production disables introspection; traced while tracing is on."""
     extensions: list[Any] = [
         OperationNameRecorder,
         ErrorCodes,
         QueryLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ValidationCache(maxsize=256),
+        *schema_extensions(),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

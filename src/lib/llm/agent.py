@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from loguru import logger
 
+from src.lib import metrics, tracing
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolError, ToolRegistry
 from src.lib.llm.types import (
@@ -120,7 +121,11 @@ async def _run_tools(
     """Run calls concurrently; the results in the order of the calls."""
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(_run_tool(tools, offered, call, context, tool_timeout))
+            group.create_task(
+                metrics.observe_tool(
+                    call.name, offered, _run_tool(tools, offered, call, context, tool_timeout)
+                )
+            )
             for call in calls
         ]
     return [task.result() for task in tasks]
@@ -171,7 +176,10 @@ async def run_agent(
         texts: list[str] = []
         calls: list[ToolCallRequest] = []
         finish: ProviderFinish | None = None
-        async with aclosing(provider.stream(model, conversation, specs, options)) as events:
+        async with (
+            aclosing(provider.stream(model, conversation, specs, options)) as events,
+            tracing.side_span("chat.provider_call", {"chat.model": model}),
+        ):
             async for event in events:
                 if isinstance(event, TextChunk):
                     texts.append(event.text)
