@@ -6,6 +6,8 @@ Offers:
 - schema_extensions: the schema extensions that count operations and subscriptions, plus
   Strawberry's OpenTelemetry extension while tracing is on.
 - OperationMetrics: the counting extension.
+- WebSocketGauge, ServerSpanStamp: ASGI middleware counting WebSockets, and stamping the
+  request id on the HTTP server span while tracing.
 
 The metrics themselves are defined in `src.lib.metrics`.
 """
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from src.core.config import Settings
+from src.core.logger import request_id_var
 from src.lib import metrics, tracing
 
 SUBSCRIPTION_KINDS = frozenset({"chatStream", "chatEvents"})
@@ -107,6 +110,27 @@ class WebSocketGauge:
             await self.app(scope, receive, send)
 
 
+class ServerSpanStamp:
+    """ASGI middleware (while tracing) putting the request id on the request's server span.
+
+    That span starts outside the request-log middleware, before the id exists.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        from opentelemetry import trace  # only when tracing
+
+        from src.lib.otel import REQUEST_ID_ATTRIBUTE
+
+        self.app = app
+        self._current_span = trace.get_current_span
+        self._attribute = REQUEST_ID_ATTRIBUTE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Stamp the current span, then serve."""
+        self._current_span().set_attribute(self._attribute, request_id_var.get())
+        await self.app(scope, receive, send)
+
+
 def _serve_metrics(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics_page() -> Response:
@@ -128,6 +152,7 @@ def install_telemetry(app: FastAPI, settings: Settings) -> None:
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=provider, exclude_spans=["receive", "send"]
         )
+        app.add_middleware(ServerSpanStamp)
     app.add_middleware(WebSocketGauge)
     if settings.metrics_enabled:
         _serve_metrics(app)
