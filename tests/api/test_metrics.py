@@ -9,9 +9,16 @@ from main import create_app
 from tests.api.stream.operations import CHAT_STREAM, message_input, stream_reply
 from tests.api.telemetry import scrape
 from tests.conftest import make_settings
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, wait_until
 from tests.ws import open_socket
 
+GAUGES: list[tuple[str, dict[str, str]]] = [
+    ("chat_websockets_open", {}),
+    ("chat_subscriptions_open", {"kind": "chatStream"}),
+    ("chat_generations_running", {}),
+    ("chat_broker_subscribers", {}),
+]
+"""Up while a reply streams to its socket, down once both are gone."""
 LONG_MESSAGE = "hello " * 150  # the demo model echoes it: a reply of many tokens
 
 
@@ -30,11 +37,17 @@ async def test_a_streamed_reply_moves_the_metrics(client: GraphQLClient, server_
         rest = [data["chatStream"] async for data in events]
 
     assert rest[-1]["__typename"] == "StreamFinished"
-    assert during.value("chat_websockets_open") >= 1
-    assert during.value("chat_subscriptions_open", kind="chatStream") >= 1
-    assert during.value("chat_generations_running") >= 1
-    assert during.value("chat_broker_subscribers") >= 1
+    for name, labels in GAUGES:
+        assert during.value(name, **labels) >= 1, name
 
+    async def gauges_back() -> bool:
+        # At most where they were: others (left by earlier tests) can only have ended meanwhile.
+        now = await scrape(client.http)
+        return all(
+            now.value(name, **labels) <= before.value(name, **labels) for name, labels in GAUGES
+        )
+
+    await wait_until(gauges_back)
     after = await scrape(client.http)
     deltas = 1 + sum(e["__typename"] == "TextDelta" for e in rest)
     assert after.grew(before, "chat_tokens_streamed_total") >= deltas > 10
