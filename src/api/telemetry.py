@@ -54,14 +54,29 @@ class OperationMetrics(SchemaExtension):
     """Counts operations by name, type and outcome, and the subscriptions running by kind."""
 
     def on_operation(self) -> Iterator[None]:
-        """Count the operation once it ends (a subscription ends with its stream)."""
+        """Count the operation once it ends (a subscription ends with its stream).
+
+        A subscription the client stops ends with an exception thrown in here (cancellation):
+        it is counted down all the same, as `ok`.
+        """
         self._subscription: str | None = None
-        yield
+        failed = False
+        try:
+            yield
+        except Exception:
+            failed = True
+            raise
+        finally:
+            if self._subscription is not None:
+                metrics.SUBSCRIPTIONS_OPEN.labels(self._subscription).dec()
+            self._count(failed)
+
+    def _count(self, failed: bool) -> None:
         context = self.execution_context
-        if self._subscription is not None:
-            metrics.SUBSCRIPTIONS_OPEN.labels(self._subscription).dec()
         operation = _operation(context)
-        failed = context.pre_execution_errors or (context.result and context.result.errors)
+        failed = failed or bool(
+            context.pre_execution_errors or (context.result and context.result.errors)
+        )
         metrics.GRAPHQL_OPERATIONS.labels(
             metrics.bounded_label(context.operation_name or "-", _operation_names),
             operation.operation.value if operation else "-",

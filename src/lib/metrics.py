@@ -16,7 +16,7 @@ One registry per process: several apps in one process (as in the tests) add to t
 """
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -98,13 +98,18 @@ class ReplyMeter:
             TOKENS_STREAMED.inc(self.tokens)
 
 
-async def observe_generation(run: Awaitable[None], message_id: str, model: str) -> None:
-    """Run a generation, counted as running, in a span of its own (`chat.reply`)."""
+async def observe_generation(
+    run: Callable[[], Awaitable[None]], message_id: str, model: str
+) -> None:
+    """Run a generation, counted as running, in a span of its own (`chat.reply`).
+
+    `run` starts it (called here, so a task cancelled before it starts leaves no coroutine).
+    """
     with (
         GENERATIONS_RUNNING.track_inprogress(),
         tracing.span("chat.reply", {"chat.message_id": message_id, "chat.model": model}),
     ):
-        await run
+        await run()
 
 
 class _ToolResult(Protocol):
@@ -112,14 +117,16 @@ class _ToolResult(Protocol):
     def is_error(self) -> bool: ...
 
 
-async def observe_tool[R: _ToolResult](name: str, offered: Iterable[str], run: Awaitable[R]) -> R:
-    """Run a tool call in a span (`chat.tool_call`) and count it by tool and outcome.
+async def observe_tool[R: _ToolResult](
+    name: str, offered: Iterable[str], run: Callable[[], Awaitable[R]]
+) -> R:
+    """Run a tool call (started by `run`) in a span (`chat.tool_call`); count it by outcome.
 
     A tool the model named but was not offered is counted as `unknown` (names are the model's).
     """
     tool = name if name in offered else "unknown"
     with tracing.span("chat.tool_call", {"chat.tool": tool}):
-        result = await run
+        result = await run()
     TOOL_CALLS.labels(tool, "error" if result.is_error else "ok").inc()
     return result
 

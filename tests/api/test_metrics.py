@@ -57,6 +57,29 @@ async def test_a_streamed_reply_moves_the_metrics(client: GraphQLClient, server_
     assert after.grew(before, "chat_graphql_operations_total", **_ok("Stream")) >= 1
 
 
+async def test_subscriptions_stopped_by_the_client_are_counted_down(
+    client: GraphQLClient, server_url: str
+) -> None:
+    token = (await client.register())["accessToken"]
+    before = await scrape(client.http)
+    kind = {"kind": "chatStream"}
+
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe(
+            "1", CHAT_STREAM, {"input": message_input(uuid.uuid4(), LONG_MESSAGE)}
+        )
+        events = socket.events("1")
+        while (await anext(events))["chatStream"]["__typename"] != "TextDelta":
+            pass
+        assert (await scrape(client.http)).grew(before, "chat_subscriptions_open", **kind) >= 1
+        await socket.complete("1")
+
+        async def counted_down() -> bool:
+            return (await scrape(client.http)).grew(before, "chat_subscriptions_open", **kind) <= 0
+
+        await wait_until(counted_down)
+
+
 def _ok(name: str, kind: str = "subscription") -> dict[str, str]:
     return {"operation": name, "type": kind, "outcome": "ok"}
 

@@ -21,6 +21,7 @@ import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from loguru import logger
@@ -123,7 +124,9 @@ async def _run_tools(
         tasks = [
             group.create_task(
                 metrics.observe_tool(
-                    call.name, offered, _run_tool(tools, offered, call, context, tool_timeout)
+                    call.name,
+                    offered,
+                    partial(_run_tool, tools, offered, call, context, tool_timeout),
                 )
             )
             for call in calls

@@ -132,7 +132,9 @@ class GenerationManager:
             ),
         )
         message_id = request.message_id
-        run = metrics.observe_generation(self._run(request, reply), str(message_id), request.model)
+        run = metrics.observe_generation(
+            partial(self._run, request, reply), str(message_id), request.model
+        )
         task = asyncio.create_task(run, name=f"generation-{message_id}")
         self._running[message_id] = task
         task.add_done_callback(lambda _: self._running.pop(message_id, None))
