@@ -7,6 +7,7 @@ Routes:
 - WS /graphql: subscriptions (graphql-transport-ws and the legacy graphql-ws).
 - GET /healthz: the process is alive.
 - GET /readyz: the database and the broker answer (503 with which one does not).
+- GET /metrics: Prometheus metrics (see src/api/telemetry.py).
 """
 
 import asyncio
@@ -27,6 +28,7 @@ from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
 from src.api.security_headers import SecurityHeadersMiddleware
+from src.api.telemetry import install_telemetry
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
@@ -85,7 +87,7 @@ async def _database_answers(runtime: Runtime) -> bool:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; everything long-lived starts in its lifespan."""
     settings = settings or get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     database_url = settings.resolved_database_url
     engine = create_engine(database_url, echo=settings.database_echo)
     runtime = build_runtime(settings, create_session_factory(engine))
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Chat API", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.runtime = runtime
+    install_telemetry(app, settings)
     schema = build_schema(introspection=settings.environment != "production")
     app.include_router(create_graphql_router(schema, runtime), prefix="/graphql")
     if settings.graphiql_enabled:
@@ -144,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def main() -> None:
     """Run the server with the configured host and port, in `WORKERS` processes."""
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     ide = " (GraphiQL)" if settings.graphiql_enabled else ""
     logger.info(
         "listening on http://{}:{}/graphql{} with {} process(es)",

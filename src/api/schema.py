@@ -35,6 +35,7 @@ from src.api.observability import OperationNameRecorder
 from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
+from src.api.telemetry import schema_extensions
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
@@ -117,7 +118,7 @@ class ChatSchema(strawberry.Schema):
 
 
 def build_schema(introspection: bool = True) -> ChatSchema:
-    """Build the schema; production disables introspection."""
+    """Build the schema; production disables introspection; traced while tracing is on."""
     extensions: list[Any] = [
         OperationNameRecorder,
         ErrorCodes,
@@ -125,6 +126,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: DocumentCache(maxsize=256),  # a chatStream document is the same for every reply
         lambda: ValidationCache(maxsize=256),
+        *schema_extensions(),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

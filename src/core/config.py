@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     database_echo: bool = False
     migrate_on_start: bool = True
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     graphiql: bool | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
     stream_log_max_events: int = Field(default=10_000, ge=10)
     reply_save_deadline_seconds: float = Field(default=30, gt=0)
     workers: int = Field(default=1, ge=1)
+
+    metrics_enabled: bool = True
+    otel_exporter_otlp_endpoint: str = ""
 
     @model_validator(mode="after")
     def _check_production_secret(self) -> "Settings":

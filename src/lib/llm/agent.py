@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from loguru import logger
 
+from src.lib import metrics, tracing
 from src.lib.llm.approval import Approvals, declined_message
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolError, ToolRegistry
@@ -190,14 +191,21 @@ async def run_agent(
     specs: list[ToolSpec] = tools.specs(tool_names)
     offered = {spec.name for spec in specs}
     gated = offered & approvals.tools if approvals is not None else set()
-    run = partial(_run_tool, tools, offered, context, tool_timeout)
+
+    def run(call: ToolCallRequest) -> Coroutine[Any, Any, ToolCallFinished]:
+        execute = partial(_run_tool, tools, offered, context, tool_timeout, call)
+        return metrics.observe_tool(call.name, offered, execute)
+
     conversation = list(messages)
     usage: Usage | None = None
     for _ in range(max_steps):
         texts: list[str] = []
         calls: list[ToolCallRequest] = []
         finish: ProviderFinish | None = None
-        async with aclosing(provider.stream(model, conversation, specs, options)) as events:
+        async with (
+            aclosing(provider.stream(model, conversation, specs, options)) as events,
+            tracing.side_span("chat.provider_call", {"chat.model": model}),
+        ):
             async for event in events:
                 if isinstance(event, TextChunk):
                     texts.append(event.text)

@@ -27,6 +27,7 @@ from datetime import datetime
 from uuid import UUID
 
 from src.core.exceptions import ServiceUnavailableError
+from src.lib import metrics
 from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
 
@@ -89,6 +90,10 @@ class EventCursor(ABC):
         Raises:
             SubscriberLaggedError: If events past the cursor were trimmed from the log.
         """
+
+    @abstractmethod
+    def waiting(self) -> int:
+        """How many events known to be in the log the cursor has not read yet (its lag)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +318,7 @@ class Broker(ABC):
         Raises:
             SubscriberLaggedError: If the subscriber fell behind what the log still holds.
         """
-        async with self._open_cursor(chat_id, after_seq) as cursor:
+        async with self._open_cursor(chat_id, after_seq) as cursor, metrics.watched(cursor):
             replayed = cursor.replay_generation
             while True:
                 batch = await cursor.read()

@@ -27,6 +27,7 @@ from functools import partial
 from loguru import logger
 
 from src.core.enums import FinishReason, MessageStatus, ToolCallState
+from src.lib import metrics
 from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, run_agent
 from src.lib.llm.approval import Approvals, ToolDecision
 from src.lib.llm.provider import Provider, ProviderError
@@ -145,7 +146,10 @@ class GenerationManager:
             ),
         )
         message_id = request.message_id
-        task = asyncio.create_task(self._run(request, reply), name=f"generation-{message_id}")
+        run = metrics.observe_generation(
+            partial(self._run, request, reply), str(message_id), request.model
+        )
+        task = asyncio.create_task(run, name=f"generation-{message_id}")
         self._running[message_id] = task
         task.add_done_callback(lambda _: self._running.pop(message_id, None))
 
@@ -276,6 +280,7 @@ class GenerationManager:
                 else:
                     await publish(chat_id, self._tool_event(event, reply, message_id))
         except ProviderError as error:
+            metrics.PROVIDER_ERRORS.labels(error.code).inc()
             return _Outcome(
                 MessageStatus.FAILED, FinishReason.ERROR, error=(error.code, error.user_message)
             )
@@ -354,6 +359,7 @@ class GenerationManager:
         )
         if not await self.saver.save(final):  # the subscribers must still hear the end
             outcome = _Outcome(MessageStatus.FAILED, FinishReason.ERROR, error=UNSAVED_FAILURE)
+        reply.meter.finished(outcome.status.value)
         seq, message_id = reply.take_seq(), request.message_id
         terminal = (
             StreamFailed(seq, message_id, *outcome.error)

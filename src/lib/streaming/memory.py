@@ -144,6 +144,9 @@ class _MemoryCursor(EventCursor):
         self._offset += len(events)
         return events
 
+    def waiting(self) -> int:
+        return self._state.log.end - self._offset
+
 
 class InMemoryBroker(Broker):
     """A broker whose chats live in this process's memory (see the module docstring).

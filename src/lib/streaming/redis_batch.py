@@ -24,6 +24,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 from redis.typing import EncodableT
 
+from src.lib import metrics
+
 
 @dataclass(frozen=True, slots=True)
 class _Call:
@@ -115,6 +117,7 @@ class CommandBatcher:
         refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if refused:
             for script in {s for i in refused if (s := batch[i].script) is not None}:
+                metrics.REDIS_BATCH_ROUND_TRIPS.inc()
                 await self._redis.script_load(script.script)
             retried = await self._execute([batch[i] for i in refused])
             for i, reply in zip(refused, retried, strict=True):
@@ -122,6 +125,7 @@ class CommandBatcher:
         return replies
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:
+        metrics.REDIS_BATCH_ROUND_TRIPS.inc()
         if len(batch) == 1:  # nothing to keep together: MULTI/EXEC would only cost time
             execute: Any = self._redis.execute_command  # unannotated in redis-py
             try:

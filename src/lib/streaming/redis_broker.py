@@ -104,6 +104,10 @@ class _ReachableCursor(EventCursor):
         with _reachable():
             return await self._cursor.read()
 
+    def waiting(self) -> int:
+        """See `EventCursor.waiting`."""
+        return self._cursor.waiting()
+
 
 _OWNER = """
 local lock = redis.call('GET', KEYS[1])

@@ -43,6 +43,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.typing import KeyT, StreamIdT
 
+from src.lib import metrics
 from src.lib.streaming.broker import EventCursor, SubscriberLaggedError
 from src.lib.streaming.events import StreamEvent, decode_event
 from src.lib.streaming.redis_batch import CommandBatcher
@@ -118,6 +119,11 @@ class Feed:
         self._entries: list[StreamEntry] = []
         self._error: Exception | None = None
         self._wakeup: asyncio.Event | None = None
+
+    @property
+    def end(self) -> int:
+        """The number the entry after `last` will have."""
+        return self._last_n + 1
 
     def after(self, position: StreamId, limit: int) -> list[StreamEntry] | None:
         """The held entries after a position, oldest first.
@@ -226,6 +232,10 @@ class FeedCursor(EventCursor):
             if entries:
                 return self._take(entries)
             await self._feed.wait()
+
+    def waiting(self) -> int:
+        """See `EventCursor.waiting`: the entries up to the newest this process knows of."""
+        return self._feed.end - self._next_n
 
     def _take(self, entries: list[StreamEntry]) -> list[StreamEvent]:
         for entry in entries:
@@ -351,6 +361,7 @@ class StreamReader:
                 streams[self._doorbell] = self._rang_at
                 self._reading, self._rung = reading, False
                 try:
+                    metrics.REDIS_READ_ROUND_TRIPS.inc()
                     reply = await self._waits.xread(
                         streams, count=self._batch_size, block=self._block_milliseconds
                     )
@@ -376,5 +387,6 @@ class StreamReader:
 
     async def _fetch(self, key: str, after: StreamId, count: int) -> list[StreamEntry]:
         streams: dict[KeyT, StreamIdT] = {key: format_id(after)}
+        metrics.REDIS_READ_ROUND_TRIPS.inc()
         reply: Any = await self._commands.xread(streams, count=count)
         return _decode(reply[0][1]) if reply else []

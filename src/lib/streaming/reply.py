@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from src.core.enums import ToolCallState
+from src.lib.metrics import ReplyMeter
 from src.lib.parts import text_of
 
 
 @dataclass(slots=True)
 class ReplyState:
-    """Parts of an assistant message under construction, and the next event seq."""
+    """Parts of an assistant message under construction, the next event seq, and its meter."""
 
     message_id: uuid.UUID
     next_seq: int = 0
@@ -22,6 +23,7 @@ class ReplyState:
     saving: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while the parts are saved, so that saves land in the order their parts were taken."""
     _text_chunks: list[str] = field(default_factory=list)
+    meter: ReplyMeter = field(default_factory=ReplyMeter)
 
     def take_seq(self) -> int:
         """The seq for the next event."""
@@ -32,6 +34,7 @@ class ReplyState:
     def add_text(self, text: str) -> None:
         """Append streamed text to the current text part."""
         self._text_chunks.append(text)
+        self.meter.text()
 
     def add_part(self, part: dict[str, Any]) -> None:
         """Append a tool call or tool result part (closing the current text part)."""
