@@ -9,14 +9,13 @@ Operations:
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import utcnow
-from src.lib.streaming.store import FinalSave, StaleReply
+from src.lib.streaming.store import FinalSave, PartialSave, StaleReply
 
 
 class DatabaseReplyStore:
@@ -25,10 +24,10 @@ class DatabaseReplyStore:
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
 
-    async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
-        """Save the partial reply of a STREAMING message."""
+    async def save_progress(self, replies: Sequence[PartialSave]) -> None:
+        """Save the partial replies of messages still STREAMING, in one statement."""
         async with self.session_factory.begin() as db:
-            await ReplyRepository.save(db, message_id, parts)
+            await ReplyRepository.save_partial(db, replies)
 
     async def save_final(self, final: FinalSave) -> None:
         """Save the reply as it ended."""

@@ -12,11 +12,12 @@ Operations:
 - broker_for: the broker to follow a reply on (in memory while it runs here).
 
 A generation publishes every event through the `Fanout` (this process's subscribers from
-memory, the others through the broker), renews its lock and flushes the partial reply to the
-store every `flush_interval` seconds, and ends by saving the message (COMPLETE, INTERRUPTED on
-stop, FAILED on provider error; retried through a database outage) before publishing its
-terminal event, so a subscriber that sees StreamFinished can read the final message. The calls
-of tools named in `approval_tools` wait for the owner's decision (see `approvals.ApprovalGate`).
+memory, the others through the broker); its lock is renewed and its partial reply saved every
+`flush_interval` seconds, with those of all other running replies (see `upkeep`). It ends by
+saving the message (COMPLETE, INTERRUPTED on stop, FAILED on provider error; retried through a
+database outage) before publishing its terminal event, so a subscriber that sees
+StreamFinished can read the final message. The calls of tools named in `approval_tools` wait
+for the owner's decision (see `approvals.ApprovalGate`).
 """
 
 import asyncio
@@ -49,6 +50,7 @@ from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
 from src.lib.streaming.saving import FinalSaver
 from src.lib.streaming.store import FinalSave, ReplyStore
+from src.lib.streaming.upkeep import ReplyUpkeep
 
 INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
 UNSAVED_FAILURE = ("INTERNAL_ERROR", "The reply could not be saved.")
@@ -116,6 +118,7 @@ class GenerationManager:
         self.fanout = Fanout(broker)
         self.saver = FinalSaver(store, save_deadline)
         self.orphans = OrphanCloser(broker, store)
+        self.upkeep = ReplyUpkeep(store, self.fanout.heartbeat, flush_interval)
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -190,6 +193,7 @@ class GenerationManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.upkeep.close()
 
     async def _maintain(self) -> None:
         while True:
@@ -208,7 +212,7 @@ class GenerationManager:
     async def _run(self, request: GenerationRequest, reply: ReplyState) -> None:
         # The lock is renewed until the reply is saved and its end published: a final save
         # that waits for the database must not let another process take the reply for dead.
-        renewer = asyncio.create_task(self._renew_lock(request))
+        self.upkeep.track(request.chat_id, reply, request.model)
         outcome = _CANCELLED
         chat_id, message_id = request.chat_id, request.message_id
         gate = ApprovalGate(
@@ -227,22 +231,20 @@ class GenerationManager:
             try:
                 await self._finish(request, reply, outcome)
             finally:
-                renewer.cancel()
-                await asyncio.gather(renewer, return_exceptions=True)
+                self.upkeep.untrack(reply)
 
     async def _generate_until_stopped(
         self, request: GenerationRequest, reply: ReplyState, stop: asyncio.Event, gate: ApprovalGate
     ) -> _Outcome:
         generate = asyncio.create_task(self._generate(request, reply, gate))
         stopped = asyncio.create_task(stop.wait())
-        flusher = asyncio.create_task(self._flush(request, reply))
         try:
             await asyncio.wait({generate, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (generate, stopped, flusher):
+            for task in (generate, stopped):
                 if not task.done():
                     task.cancel()
-            await asyncio.gather(generate, stopped, flusher, return_exceptions=True)
+            await asyncio.gather(generate, stopped, return_exceptions=True)
         if generate.cancelled():
             return _CANCELLED
         return generate.result()
@@ -314,32 +316,11 @@ class GenerationManager:
             reply.take_seq(), message_id, call.id, call.name, event.result, event.is_error
         )
 
-    async def _renew_lock(self, request: GenerationRequest) -> None:
-        """Renew the chat's lock every flush interval (see `Fanout.heartbeat`)."""
-        chat_id, message_id = request.chat_id, request.message_id
-        while True:
-            await asyncio.sleep(self.flush_interval)
-            try:
-                if not await self.fanout.heartbeat(chat_id, message_id, request.model):
-                    logger.warning("generation {} lost its lock", message_id)
-            except BrokerUnavailableError:  # renewed at the next tick
-                logger.warning("lock of generation {} not renewed", message_id)
-
-    async def _flush(self, request: GenerationRequest, reply: ReplyState) -> None:
-        """Save the partial reply every flush interval, while it is generated.
-
-        The save also refreshes the message's `updated_at`, which marks the reply as live for
-        the per-user limit on concurrent replies and for the other processes' orphan checks.
-        """
-        while True:
-            await asyncio.sleep(self.flush_interval)
-            await self._save_progress(request, reply)
-
     async def _save_progress(self, request: GenerationRequest, reply: ReplyState) -> None:
         """Save the partial reply now; a failure is logged (the next flush tries again)."""
         try:
             async with reply.saving:
-                await self.store.save_progress(request.message_id, reply.parts())
+                await self.store.save_progress([(request.message_id, reply.parts())])
         except Exception:  # a failed flush is retried at the next tick
             logger.exception("flush of generation {} failed", request.message_id)
 
@@ -354,6 +335,7 @@ class GenerationManager:
             if outcome.usage
             else None
         )
+        await self.upkeep.stop_saving(reply)
         final = FinalSave(
             request.message_id, reply.parts(), outcome.status, outcome.finish_reason, usage
         )

@@ -21,6 +21,10 @@ class StaleReply:
     model: str
 
 
+type PartialSave = tuple[uuid.UUID, list[dict[str, Any]]]
+"""A reply being generated: (message id, its parts so far)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FinalSave:
     """A reply as it ended."""
@@ -35,8 +39,8 @@ class FinalSave:
 class ReplyStore(Protocol):
     """Where replies are saved; each call is a short transaction of its own."""
 
-    async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
-        """Save the partial reply of a STREAMING message."""
+    async def save_progress(self, replies: Sequence[PartialSave]) -> None:
+        """Save the partial replies of messages still STREAMING (others are left as they are)."""
 
     async def save_final(self, final: FinalSave) -> None:
         """Save the reply as it ended."""

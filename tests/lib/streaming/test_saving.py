@@ -6,12 +6,11 @@ long as a test needs cannot be arranged for real, and the retry logic is what is
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.llm.tools.registry import SearchHit
 from src.lib.streaming.saving import FinalSaver
-from src.lib.streaming.store import FinalSave, StaleReply
+from src.lib.streaming.store import FinalSave, PartialSave, StaleReply
 
 PARTS = [{"type": "text", "text": "the whole reply"}]
 
@@ -30,7 +29,7 @@ class FlakyStore:
             raise ConnectionRefusedError("the database is down")
         self.saved[final.message_id] = (final.status, final.finish_reason, final.parts[0]["text"])
 
-    async def save_progress(self, message_id: uuid.UUID, parts: list[dict[str, Any]]) -> None:
+    async def save_progress(self, replies: Sequence[PartialSave]) -> None:
         raise AssertionError("not used")
 
     async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:

@@ -1,10 +1,11 @@
 """SQL for replies being generated: partial and final saves, live counts, orphaned replies."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import FinishReason, MessageStatus
@@ -38,6 +39,41 @@ class ReplyRepository:
                 usage=usage,
                 updated_at=utcnow(),
             )
+        )
+
+    @staticmethod
+    async def save_partial(
+        db: AsyncSession, replies: Sequence[tuple[uuid.UUID, list[dict[str, Any]]]]
+    ) -> None:
+        """Store the parts (and text) of replies still STREAMING, in one statement.
+
+        A reply that has ended meanwhile keeps its final save: the condition on the status
+        makes a late partial save a no-op.
+        """
+        if not replies:
+            return
+        saved_at = utcnow()
+        messages = cast(Table, Message.__table__)
+        statement = (
+            update(messages)
+            .where(messages.c.id == bindparam("reply_id"), STREAMING)
+            .values(
+                parts=bindparam("reply_parts"),
+                text=bindparam("reply_text"),
+                updated_at=bindparam("saved_at"),
+            )
+        )
+        await db.execute(
+            statement,
+            [
+                {
+                    "reply_id": message_id,
+                    "reply_parts": parts,
+                    "reply_text": text_of(parts),
+                    "saved_at": saved_at,
+                }
+                for message_id, parts in replies
+            ],
         )
 
     @staticmethod
