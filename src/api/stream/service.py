@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.auth.entitlements import ReplyAllowance
@@ -45,6 +46,7 @@ from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
 
 TITLE_LENGTH = 80
 BUSY = "A reply is already being generated in this chat."
+TAKEN_MESSAGE_ID = "This message id is already in use."
 SAVED_FAILURE = ("PROVIDER_ERROR", "The reply could not be completed.")
 
 
@@ -106,8 +108,10 @@ class StreamService:
                     db, user, chat, request, parent, reply_id, provider, model
                 )
                 await db.commit()
-            except BaseException:
+            except BaseException as error:
                 await self.runtime.generations.release(request.chat_id, reply_id)
+                if isinstance(error, IntegrityError):  # another user saved this id meanwhile
+                    raise ConflictError(TAKEN_MESSAGE_ID) from error
                 raise
         await self.runtime.generations.launch(generation)
         return started
@@ -173,7 +177,7 @@ class StreamService:
         if message is None:
             return None
         if chat is None or message.chat_id != chat.id or message.role != MessageRole.USER:
-            raise ConflictError("This message id is already in use.")
+            raise ConflictError(TAKEN_MESSAGE_ID)
         reply = await MessageRepository.latest_reply(db, message.id)
         if reply is None:
             raise ConflictError("This message has no reply to follow.")
