@@ -31,6 +31,7 @@ from src.core.security import (
     hash_refresh_token,
     new_refresh_token,
 )
+from src.core.text import NUL
 from src.lib.db.models import User
 from src.lib.db.repositories.refresh_token import RefreshTokenRepository
 from src.lib.db.repositories.user import UserRepository
@@ -126,7 +127,7 @@ class AuthService:
         """
         email = email.strip().lower()
         await self._throttle(f"login:{client}:{email}", "Too many sign-in attempts.")
-        if len(password) > PASSWORD_MAX_LENGTH:
+        if len(password) > PASSWORD_MAX_LENGTH or NUL in email:  # no account has such an email
             raise UnauthenticatedError(BAD_CREDENTIALS)
         async with self.session_factory.begin() as db:
             user = await UserRepository.get_by_email(db, email)
