@@ -1,11 +1,12 @@
-"""What a user may still do: the daily message allowance of their account type.
+"""What a user may still do: the daily allowance of replies, and replies generating at once.
 
 Operations:
 - EntitlementService.for_user: the allowance, what was used in the last 24 hours, and when
-  the oldest counted message leaves the window.
+  the oldest counted reply leaves the window.
 
 Steps for another service's transaction:
 - entitlements_of: what `EntitlementService.for_user` reads, in the caller's session.
+- ReplyAllowance: hold the user's limits for the transaction, then charge one reply to them.
 """
 
 import uuid
@@ -16,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.config import Settings
 from src.core.enums import UserType
+from src.core.exceptions import RateLimitedError
+from src.lib.db.models import User
+from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.repositories.usage import UsageRepository
+from src.lib.db.repositories.user import UserRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import utcnow
 
@@ -33,7 +38,7 @@ class Entitlements:
 
     @property
     def messages_remaining(self) -> int:
-        """Messages the user may still send in the window."""
+        """Replies the user may still ask for in the window."""
         return max(0, self.max_messages_per_day - self.messages_used_today)
 
 
@@ -50,6 +55,50 @@ async def entitlements_of(
     used, oldest = await UsageRepository.user_messages_since(db, user_id, now - WINDOW)
     retry_after = int((oldest + WINDOW - now).total_seconds()) + 1 if oldest else 0
     return Entitlements(limit, used, max(retry_after, 1))
+
+
+class ReplyAllowance:
+    """One reply taken out of a user's limits, atomically, in the caller's transaction.
+
+    `hold` locks the user's row (see `UserRepository.lock`) until the transaction ends, so
+    that the starts of one user, in any process, check and charge one after another; `charge`
+    checks the daily allowance and the cap on replies generating at once, and records the
+    reply. The caller saves the reply (STREAMING) in the same transaction; when the
+    transaction is rolled back (a refused or failed start), the charge goes with it.
+    """
+
+    def __init__(self, db: AsyncSession, settings: Settings, user: User) -> None:
+        self.db = db
+        self.settings = settings
+        self.user = user
+
+    @classmethod
+    async def hold(cls, db: AsyncSession, settings: Settings, user: User) -> "ReplyAllowance":
+        """Lock the user's limits for the rest of the transaction."""
+        await UserRepository.lock(db, user.id)
+        return cls(db, settings, user)
+
+    async def charge(self) -> None:
+        """Count one more reply, within the allowance and the cap.
+
+        Raises:
+            RateLimitedError: The daily allowance is spent, or the cap is reached.
+        """
+        settings, user = self.settings, self.user
+        allowance = await entitlements_of(self.db, settings, user.id, user.user_type)
+        if allowance.messages_remaining <= 0:
+            raise RateLimitedError(
+                "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
+            )
+        since = utcnow() - timedelta(seconds=settings.generation_lock_ttl_seconds)
+        if await ReplyRepository.live_count(self.db, user.id, since) >= (
+            settings.max_concurrent_replies
+        ):
+            raise RateLimitedError(
+                f"At most {settings.max_concurrent_replies} replies can be generated at once.",
+                retry_after=1,
+            )
+        await UsageRepository.record_reply(self.db, user.id)
 
 
 class EntitlementService:

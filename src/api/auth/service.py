@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.runtime import Runtime
@@ -30,6 +31,7 @@ from src.core.security import (
     hash_refresh_token,
     new_refresh_token,
 )
+from src.core.text import NUL
 from src.lib.db.models import User
 from src.lib.db.repositories.refresh_token import RefreshTokenRepository
 from src.lib.db.repositories.user import UserRepository
@@ -39,6 +41,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_REFRESH_TOKEN = "Invalid or expired refresh token."
+EMAIL_TAKEN = "An account with this email already exists."
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,23 +99,24 @@ class AuthService:
 
         Raises:
             ValidationError: Malformed email or bad password length.
-            ConflictError: The email is taken.
+            ConflictError: The email is taken, or the guest was registered meanwhile (by a
+                simultaneous call).
         """
         email = normalize_email(email)
         check_password(password)
         await self._throttle_signup(client)
         async with self.session_factory.begin() as db:
             if await UserRepository.get_by_email(db, email) is not None:
-                raise ConflictError("An account with this email already exists.")
+                raise ConflictError(EMAIL_TAKEN)
             password_hash = await self.hasher.hash(password)
             guest = await UserRepository.get(db, guest_id) if guest_id else None
-            if guest is not None and guest.user_type == UserType.GUEST:
-                guest.email, guest.password_hash = email, password_hash
-                guest.user_type = UserType.REGULAR
-                user = guest
-                await db.flush()
-            else:
-                user = await UserRepository.create(db, UserType.REGULAR, email, password_hash)
+            try:
+                if guest is not None and guest.user_type == UserType.GUEST:
+                    user = await self._upgrade(db, guest, email, password_hash)
+                else:
+                    user = await UserRepository.create(db, UserType.REGULAR, email, password_hash)
+            except IntegrityError as error:  # the email was taken since it was looked up
+                raise ConflictError(EMAIL_TAKEN) from error
             return await self._start_session(db, user)
 
     async def login(self, email: str, password: str, client: str) -> Session:
@@ -123,7 +127,7 @@ class AuthService:
         """
         email = email.strip().lower()
         await self._throttle(f"login:{client}:{email}", "Too many sign-in attempts.")
-        if len(password) > PASSWORD_MAX_LENGTH:
+        if len(password) > PASSWORD_MAX_LENGTH or NUL in email:  # no account has such an email
             raise UnauthenticatedError(BAD_CREDENTIALS)
         async with self.session_factory.begin() as db:
             user = await UserRepository.get_by_email(db, email)
@@ -188,6 +192,14 @@ class AuthService:
         if user is None or not user.is_active:
             raise UnauthenticatedError("Invalid or expired token.")
         return user
+
+    @staticmethod
+    async def _upgrade(db: AsyncSession, guest: User, email: str, password_hash: str) -> User:
+        """The guest made regular, unless a simultaneous registration did it first."""
+        if not await UserRepository.upgrade_guest(db, guest.id, email, password_hash):
+            raise ConflictError("This guest account has already been registered.")
+        await db.refresh(guest)
+        return guest
 
     async def _throttle_signup(self, client: str) -> None:
         await self._throttle(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import Visibility
 from src.core.exceptions import ConflictError, NotFoundError, ValidationError
+from src.core.text import check_no_nul
 from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
 from src.lib.db.repositories.chat import ChatPage, ChatRepository
@@ -39,9 +40,10 @@ def normalize_title(title: str) -> str:
     """Trim a title and check its length.
 
     Raises:
-        ValidationError: Empty once trimmed, or longer than 200 characters.
+        ValidationError: Empty once trimmed, longer than 200 characters, or holding a NUL.
     """
     title = title.strip()
+    check_no_nul(title, "title")
     if not 1 <= len(title) <= TITLE_MAX_LENGTH:
         raise ValidationError(f"Title must be 1 to {TITLE_MAX_LENGTH} characters.", field="title")
     return title
@@ -55,9 +57,10 @@ def normalize_search(search: str | None, field: str = "search") -> str | None:
         field: The argument it came in, named by the error.
 
     Raises:
-        ValidationError: Longer than 200 characters.
+        ValidationError: Longer than 200 characters, or holding a NUL.
     """
     search = (search or "").strip()
+    check_no_nul(search, field)
     if len(search) > SEARCH_MAX_LENGTH:
         raise ValidationError(
             f"{field.capitalize()} must be at most {SEARCH_MAX_LENGTH} characters.", field=field

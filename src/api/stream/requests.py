@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from src.core.exceptions import ValidationError
+from src.core.text import check_no_nul
 
 MAX_PARTS = 20
 MAX_TEXT_CHARS = 32_000
@@ -55,6 +56,8 @@ class StreamRequest:
 
 
 def _file_part(part: dict[str, Any]) -> dict[str, Any]:
+    for key, name in (("url", "url"), ("media_type", "mediaType"), ("name", "name")):
+        check_no_nul(part.get(key) or "", f"{PARTS_FIELD}.file.{name}")
     url, media_type = part["url"].strip(), part["media_type"].strip()
     if len(url) > MAX_URL_CHARS or urlparse(url).scheme not in {"http", "https"}:
         raise ValidationError("A file must have an http(s) URL.", field=f"{PARTS_FIELD}.file.url")
@@ -75,6 +78,7 @@ def _checked_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"A text part may hold at most {MAX_TEXT_CHARS} characters.", field=PARTS_FIELD
             )
         else:
+            check_no_nul(part["text"], PARTS_FIELD)
             checked.append(part)
     if not any(p["type"] == "file" or p["text"].strip() for p in checked):
         raise ValidationError("A message cannot be empty.", field=PARTS_FIELD)

@@ -1,7 +1,8 @@
 """Starting a reply and following it to its end.
 
 Operations:
-- StreamService.start: check the request, model, tools, chat, parent and daily allowance;
+- StreamService.start: check the request, model, tools, chat and parent; charge the reply to
+  the user's limits (`ReplyAllowance`: one start of a user at a time, in any process);
   create the chat when it is new; save the user message and a STREAMING assistant message;
   hand the generation to the manager. The same client message id twice creates nothing new:
   the caller follows the reply already started for it.
@@ -12,23 +13,21 @@ Operations:
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.auth.entitlements import entitlements_of
+from src.api.auth.entitlements import ReplyAllowance
 from src.api.chats.service import DEFAULT_TITLE, create_chat
 from src.api.messages.service import history_thread
 from src.api.runtime import Runtime
 from src.api.stream.requests import StreamRequest, check_request
 from src.core.enums import MessageRole, MessageStatus
-from src.core.exceptions import ConflictError, NotFoundError, RateLimitedError, ValidationError
+from src.core.exceptions import ConflictError, NotFoundError, ValidationError
 from src.lib.db.models import Chat, Message, User
 from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.repositories.message import MessageRepository, NewMessage
-from src.lib.db.repositories.reply import ReplyRepository
-from src.lib.db.repositories.usage import UsageRepository
-from src.lib.db.types import generate_uuid7, utcnow
+from src.lib.db.types import generate_uuid7
 from src.lib.llm.catalog import UnknownModelError
 from src.lib.llm.history import build_history
 from src.lib.llm.provider import Provider
@@ -47,6 +46,7 @@ from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
 
 TITLE_LENGTH = 80
 BUSY = "A reply is already being generated in this chat."
+TAKEN_MESSAGE_ID = "This message id is already in use."
 SAVED_FAILURE = ("PROVIDER_ERROR", "The reply could not be completed.")
 
 
@@ -81,18 +81,19 @@ class StreamService:
             ValidationError: Unknown model or tool, or a parent that cannot be replied to.
             NotFoundError: The chat belongs to someone else, or the parent is not in it.
             ConflictError: The chat is busy, or the message id is someone else's.
-            RateLimitedError: The daily message allowance is spent.
+            RateLimitedError: The daily allowance is spent, or the cap on replies at once.
         """
         request = check_request(request)
         provider, model = self._model(request)
         async with self.runtime.session_factory.begin() as db:
+            # first: simultaneous starts of one user, and repeats of one message, queue here
+            allowance = await ReplyAllowance.hold(db, self.runtime.settings, user)
             chat = await self._chat(db, user, request.chat_id)
             if request.message_id is not None:
                 repeated = await self._repeated(db, chat, request.message_id)
                 if repeated is not None:
                     return repeated
-            await self._check_allowance(db, user)
-            await self._check_concurrency(db, user)
+            await allowance.charge()
             parent = await self._parent(db, chat, request)
             if request.parts is not None and request.message_id is None:
                 # ids are time-ordered: the question's comes before its reply's
@@ -107,8 +108,10 @@ class StreamService:
                     db, user, chat, request, parent, reply_id, provider, model
                 )
                 await db.commit()
-            except BaseException:
+            except BaseException as error:
                 await self.runtime.generations.release(request.chat_id, reply_id)
+                if isinstance(error, IntegrityError):  # another user saved this id meanwhile
+                    raise ConflictError(TAKEN_MESSAGE_ID) from error
                 raise
         await self.runtime.generations.launch(generation)
         return started
@@ -174,27 +177,11 @@ class StreamService:
         if message is None:
             return None
         if chat is None or message.chat_id != chat.id or message.role != MessageRole.USER:
-            raise ConflictError("This message id is already in use.")
+            raise ConflictError(TAKEN_MESSAGE_ID)
         reply = await MessageRepository.latest_reply(db, message.id)
         if reply is None:
             raise ConflictError("This message has no reply to follow.")
         return StartedReply(chat.id, reply.id, message.id)
-
-    async def _check_allowance(self, db: AsyncSession, user: User) -> None:
-        allowance = await entitlements_of(db, self.runtime.settings, user.id, user.user_type)
-        if allowance.messages_remaining <= 0:
-            raise RateLimitedError(
-                "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
-            )
-
-    async def _check_concurrency(self, db: AsyncSession, user: User) -> None:
-        settings = self.runtime.settings
-        since = utcnow() - timedelta(seconds=settings.generation_lock_ttl_seconds)
-        if await ReplyRepository.live_count(db, user.id, since) >= settings.max_concurrent_replies:
-            raise RateLimitedError(
-                f"At most {settings.max_concurrent_replies} replies can be generated at once.",
-                retry_after=1,
-            )
 
     @staticmethod
     async def _parent(
@@ -262,8 +249,6 @@ class StreamService:
             title = _title_from(request.parts) if retitle and request.parts else None
             await ChatRepository.set_leaf(db, chat.id, reply_id, title)
         await MessageRepository.insert_many(db, [question, reply] if question else [reply])
-        if question is not None:
-            await UsageRepository.record_message(db, user.id)
         config, settings = request.config, self.runtime.settings
         path = (
             await history_thread(db, chat.id, parent.id, settings.history_budget_chars)

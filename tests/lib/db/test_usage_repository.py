@@ -16,12 +16,12 @@ async def _sent_at(db: AsyncSession, user: User, *times: datetime) -> None:
     await db.flush()
 
 
-async def test_record_message_counts_a_message_sent_now(db: AsyncSession) -> None:
+async def test_record_reply_counts_a_reply_started_now(db: AsyncSession) -> None:
     ada = await make_user(db)
     before = utcnow()
 
-    await UsageRepository.record_message(db, ada.id)
-    await UsageRepository.record_message(db, ada.id)
+    await UsageRepository.record_reply(db, ada.id)
+    await UsageRepository.record_reply(db, ada.id)
 
     count, oldest = await UsageRepository.user_messages_since(
         db, ada.id, before - timedelta(days=1)

@@ -1,6 +1,7 @@
-"""Usage records: one row per message a user sends, kept when the chat is deleted.
+"""Usage records: one row per model reply a user asks for, kept when the chat is deleted.
 
-Daily allowances count these rows, so deleting chats does not give messages back.
+Daily allowances count these rows (a new message's reply and each regeneration alike), so
+deleting chats does not give replies back.
 """
 
 import uuid
@@ -14,11 +15,11 @@ from src.lib.db.types import UTCDateTime, utcnow
 
 
 class UsageRecord(IdMixin, Base):
-    """One message sent by a user.
+    """One reply a user asked for.
 
     Attributes:
-        user_id: Who sent it (the records go with the user, not with the chat).
-        created_at: When it was sent.
+        user_id: Who asked (the records go with the user, not with the chat).
+        created_at: When the reply was started.
     """
 
     __tablename__ = "usage_records"

@@ -10,11 +10,11 @@ from src.lib.db.models import UsageRecord
 
 
 class UsageRepository:
-    """Records of what users sent, and counts of them."""
+    """Records of the replies users asked for, and counts of them."""
 
     @staticmethod
-    async def record_message(db: AsyncSession, user_id: uuid.UUID) -> None:
-        """Count one message sent by the user now."""
+    async def record_reply(db: AsyncSession, user_id: uuid.UUID) -> None:
+        """Count one reply started for the user now."""
         db.add(UsageRecord(user_id=user_id))
         await db.flush()
 
@@ -22,7 +22,7 @@ class UsageRepository:
     async def user_messages_since(
         db: AsyncSession, user_id: uuid.UUID, since: datetime
     ) -> tuple[int, datetime | None]:
-        """How many messages the user sent since a time, and when the oldest of them was sent."""
+        """How many replies the user asked for since a time, and when the oldest was started."""
         result = await db.execute(
             select(func.count(UsageRecord.id), func.min(UsageRecord.created_at)).where(
                 UsageRecord.user_id == user_id, UsageRecord.created_at > since

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import UserType
@@ -22,6 +22,39 @@ class UserRepository:
         """The user with this (normalized) email, or None."""
         result = await db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
+
+    @staticmethod
+    async def lock(db: AsyncSession, user_id: uuid.UUID) -> None:
+        """Hold the user's row until the transaction ends; another lock of it waits till then.
+
+        PostgreSQL locks the row FOR NO KEY UPDATE (inserts that reference the user go on).
+        SQLite has no row locks: a write that changes nothing takes the database's write
+        lock, which serializes writers (across processes too) and makes the reads after it
+        current.
+        """
+        if db.get_bind().dialect.name == "postgresql":
+            locking = select(User.id).where(User.id == user_id).with_for_update(key_share=True)
+            await db.execute(locking)
+        else:
+            touch = update(User).where(User.id == user_id).values(updated_at=User.updated_at)
+            await db.execute(touch.execution_options(synchronize_session=False))
+
+    @staticmethod
+    async def upgrade_guest(
+        db: AsyncSession, user_id: uuid.UUID, email: str, password_hash: str
+    ) -> bool:
+        """Make a guest a regular user with this email and hash; False when it is no guest.
+
+        One conditional UPDATE: of simultaneous upgrades of one guest, only the first matches.
+        """
+        result = await db.execute(
+            update(User)
+            .where(User.id == user_id, User.user_type == UserType.GUEST)
+            .values(email=email, password_hash=password_hash, user_type=UserType.REGULAR)
+            .returning(User.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar_one_or_none() is not None
 
     @staticmethod
     async def create(

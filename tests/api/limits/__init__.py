@@ -1,0 +1,1 @@
+"""Limits that must hold under simultaneous requests: allowance, cap, conflicts."""
