@@ -1,4 +1,8 @@
-"""Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower()."""
+"""Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower().
+
+Engines never show statement parameters (emails, password hashes, message text) in their
+echo log or in the text of their errors (`hide_parameters`).
+"""
 
 from pathlib import Path
 from typing import Any
@@ -35,10 +39,19 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 10})
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 10}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
