@@ -1,18 +1,15 @@
 """The GraphQL schema: every feature's operations merged, with limits and error handling.
 
 Limits (OWASP GraphQL cheat sheet): depth, aliases and tokens are capped before any resolver
-runs; introspection is off in production.
+runs, and validation costs a bounded time (src/api/validation.py); introspection is off in
+production.
 """
 
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -30,6 +27,7 @@ from src.api.observability import OperationNameRecorder
 from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
+from src.api.validation import BoundedValidation
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
@@ -53,7 +51,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         ErrorCodes,
         QueryLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ValidationCache(maxsize=256),
+        BoundedValidation,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
