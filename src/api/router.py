@@ -2,22 +2,27 @@
 
 A WebSocket authenticates once, with `{"authorization": "Bearer <token>"}` in the
 connection_init payload (key matched case-insensitively): a missing or bad token closes a
-graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws.
+graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws. An
+accepted socket is closed with 4403 when its token expires or its user is deactivated or
+deleted (src/api/sockets.py), on either protocol (src/api/ws_handlers.py).
 """
 
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from src.api.auth.service import AuthService
-from src.api.context import Context
+from src.api.context import Context, bearer_token
 from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
+from src.api.sockets import OpenSockets
+from src.api.ws_handlers import LegacyWSHandler, TransportWSHandler
 from src.core.exceptions import AppError
 
 MAX_OPERATIONS_PER_SOCKET = 20
@@ -33,18 +38,38 @@ def _authorization_param(params: Any) -> str | None:
 
 
 class ChatRouter(GraphQLRouter[Context, None]):
-    """Strawberry's FastAPI router with the project's context and WebSocket authentication."""
+    """Strawberry's FastAPI router with the project's context and WebSocket authentication.
+
+    Attributes:
+        sockets: The process's signed-in sockets.
+    """
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, *args: Any, sockets: OpenSockets, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sockets = sockets
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate the socket from the connection_init payload, or reject it."""
-        context.authorization = _authorization_param(context.connection_params)
+        """Sign the socket in from the connection_init payload, or reject it."""
+        token = bearer_token(_authorization_param(context.connection_params))
         try:
-            user = await context.current_user()
+            identity = await context.authenticate(token) if token else None
         except AppError:
-            user = None
-        if user is None:
+            identity = None
+        if identity is None or context.close_socket is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.sign_in = self.sockets.open(identity, context.close_socket)
         return None
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Serve a request; a socket's sign-in ends with the socket."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, WebSocket) and isinstance(context, Context) and context.sign_in:
+                context.sign_in.forget()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
@@ -58,6 +83,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
 
     return ChatRouter(
         schema,
+        sockets=OpenSockets(runtime.session_factory),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,

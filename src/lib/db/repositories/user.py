@@ -1,6 +1,7 @@
 """SQL for users."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,16 @@ class UserRepository:
         """The user with this (normalized) email, or None."""
         result = await db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
+
+    @staticmethod
+    async def active_among(
+        db: AsyncSession, user_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, UserType]:
+        """Which of these users exist and are active, with their current type (one query)."""
+        result = await db.execute(
+            select(User.id, User.user_type).where(User.id.in_(user_ids), User.is_active)
+        )
+        return {user_id: user_type for user_id, user_type in result.all()}
 
     @staticmethod
     async def create(
