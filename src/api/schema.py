@@ -27,7 +27,7 @@ from src.api.observability import OperationNameRecorder
 from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
-from src.api.validation import BoundedValidation
+from src.api.validation import BoundedValidation, UnicodeVariables
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
@@ -52,6 +52,7 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         QueryLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         BoundedValidation,
+        UnicodeVariables,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

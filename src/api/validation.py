@@ -13,12 +13,16 @@ and distinct fragments selecting the same field cost as much. So:
    selection set is refused instead of compared pair by pair.
 
 Offers `BoundedValidation`, the schema extension (it replaces Strawberry's ValidationCache),
-and `validate_bounded`, what it runs.
+and `validate_bounded`, what it runs; and `UnicodeVariables`, the extension refusing variables
+whose text is not valid Unicode (a lone surrogate such as "\ud800", which JSON can carry but
+UTF-8 cannot): BAD_USER_INPUT naming the variable's path as `field`, before any resolver runs,
+so nothing is saved. (The document itself cannot carry one: graphql-core's lexer refuses it.)
 """
 
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -171,4 +175,50 @@ class BoundedValidation(SchemaExtension):
         context.pre_execution_errors = validate_bounded(
             context.schema._schema, context.graphql_document, tuple(context.validation_rules)
         )
+        yield
+
+
+def _bad_text(value: Any, path: str) -> str | None:
+    """The path of the first text in a variable's value that is not valid Unicode, or None."""
+    if isinstance(value, str):
+        return path if not value.isascii() and not _encodes(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _bad_text(key, path) or _bad_text(item, f"{path}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _bad_text(item, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class UnicodeVariables(SchemaExtension):
+    """Refuses an operation whose variables hold text that is not valid Unicode."""
+
+    def on_validate(self) -> Iterator[None]:
+        """Add a BAD_USER_INPUT error when the document itself is valid."""
+        context = self.execution_context
+        variables = context.variables or {}
+        if not context.pre_execution_errors:
+            field = next(
+                (found for name in variables if (found := _bad_text(variables[name], name))),
+                None,
+            )
+            if field is None and _bad_text(list(variables), "variables"):
+                field = "variables"
+            if field:
+                message = "Text must be valid Unicode (it holds a lone surrogate)."
+                extensions = {"code": "BAD_USER_INPUT", "field": field}
+                context.pre_execution_errors = [GraphQLError(message, extensions=extensions)]
         yield
