@@ -1,4 +1,4 @@
-"""Validation with a bounded cost, cached: the limits first, then graphql-core's rules.
+r"""Validation with a bounded cost, cached: the limits first, then graphql-core's rules.
 
 graphql-core's OverlappingFieldsCanBeMerged compares every pair of selections that share a
 response name, recursively: 400 copies of `me { id }` (2.8 KB) cost a second of event loop,

@@ -1,6 +1,6 @@
-"""Issue 11 item 9: a lone surrogate in any string input is BAD_USER_INPUT, and saves nothing.
+r"""Issue 11 item 9: a lone surrogate in any string input is BAD_USER_INPUT, and saves nothing.
 
-JSON can carry "\\ud800", UTF-8 cannot: every text input (titles, searches, credentials,
+JSON can carry "\ud800", UTF-8 cannot: every text input (titles, searches, credentials,
 tokens, message parts, file names) is refused before any resolver runs, naming the
 variable's path as `extensions.field`, over HTTP and over both WebSocket protocols.
 """
