@@ -169,6 +169,7 @@ class InMemoryBroker(Broker):
         self._clock = clock
         self._chats: dict[UUID, _ChatState] = {}
         self._next_sweep = 0.0
+        self._access_watchers: dict[UUID, set[asyncio.Event]] = {}
 
     def subscriber_count(self, chat_id: UUID) -> int:
         """Count the chat's open subscriptions (for metrics and tests).
@@ -237,6 +238,24 @@ class InMemoryBroker(Broker):
         state = self._chats.get(chat_id)
         lock = None if state is None else state.owned_lock(message_id)
         yield asyncio.Event() if lock is None else lock.stop
+
+    async def announce_access_change(self, chat_id: UUID) -> None:
+        """See `Broker.announce_access_change`."""
+        for changed in self._access_watchers.get(chat_id, ()):
+            changed.set()
+
+    @asynccontextmanager
+    async def access_changes(self, chat_id: UUID) -> AsyncIterator[asyncio.Event]:
+        """See `Broker.access_changes`."""
+        changed = asyncio.Event()
+        watchers = self._access_watchers.setdefault(chat_id, set())
+        watchers.add(changed)
+        try:
+            yield changed
+        finally:
+            watchers.discard(changed)
+            if not watchers:
+                self._access_watchers.pop(chat_id, None)
 
     async def close(self) -> None:
         """Forget every chat."""

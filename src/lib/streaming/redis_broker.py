@@ -12,6 +12,7 @@ and its scripts and transactions stay valid there:
   starts (`start`, `start_n`, `gen`), written when the lock is taken.
 - `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests; a
   process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
+  The channel also carries the chat's access changes, as `access:<chat id>`.
 - `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
 
 The log keys expire `retention_seconds` after the last publish, heartbeat or finish. When Redis
@@ -353,6 +354,19 @@ class RedisBroker(Broker):
                 stopped.set()
             yield stopped
 
+    async def announce_access_change(self, chat_id: UUID) -> None:
+        """See `Broker.announce_access_change`: this process's watchers at once, then Redis's."""
+        key = _access_key(chat_id)
+        self._stops.notify(key)
+        with _reachable():
+            await self._redis.publish(_ChatKeys(self._prefix, chat_id).stop_channel, key)
+
+    @asynccontextmanager
+    async def access_changes(self, chat_id: UUID) -> AsyncIterator[asyncio.Event]:
+        """See `Broker.access_changes` (through the process's stop watch)."""
+        async with self._stops.watch(_access_key(chat_id)) as changed:
+            yield changed
+
     async def ping(self) -> bool:
         """See `Broker.ping`."""
         try:
@@ -390,6 +404,11 @@ class RedisBroker(Broker):
             keys.events, snapshot.tail, position, replayed
         ) as cursor:
             yield _ReachableCursor(cursor)
+
+
+def _access_key(chat_id: UUID) -> str:
+    """What the chat's channel carries when who may read the chat changed."""
+    return f"access:{chat_id}"
 
 
 def _waits_pool(commands: ConnectionPool) -> ConnectionPool:

@@ -1,8 +1,8 @@
-"""Stop requests for this process's running generations, over one Redis pub/sub connection.
+"""Chat signals for this process, over one Redis pub/sub connection.
 
-Offers `StopWatch`: it pattern-subscribes once to every chat's stop channel and sets the
-events of the local generations named in the requests, so a process holds one pub/sub
-connection however many generations it runs.
+Offers `StopWatch`: it pattern-subscribes once to every chat's signal channel and sets the
+events of the local waiters named in the signals (a generation's stop requests, a chat's
+access changes), so a process holds one pub/sub connection however many it watches.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 
 class StopWatch:
-    """Delivers stop requests (published as the generation's message id) to local waiters."""
+    """Delivers signals (published as the key waiters watch) to local waiters."""
 
     def __init__(self, redis: Redis, channel_pattern: str) -> None:
         self._redis = redis
@@ -28,7 +28,7 @@ class StopWatch:
 
     @asynccontextmanager
     async def watch(self, message_id: str) -> AsyncIterator[asyncio.Event]:
-        """An event set when a stop request for `message_id` is published, while in the block.
+        """An event set when `message_id` (the key) is published or notified, while in the block.
 
         The subscription is active before the block starts, so a caller can then check for
         a request made earlier without a gap.
@@ -46,6 +46,11 @@ class StopWatch:
             waiting.discard(stopped)
             if not waiting:
                 self._waiting.pop(message_id, None)
+
+    def notify(self, key: str) -> None:
+        """Set this process's events watching `key` at once (before its publish comes back)."""
+        for waiting in self._waiting.get(key, ()):
+            waiting.set()
 
     async def close(self) -> None:
         """Stop listening and give the connection back."""
@@ -68,7 +73,6 @@ class StopWatch:
     async def _listen(self, pubsub: PubSub) -> None:
         try:
             async for message in pubsub.listen():
-                for stopped in self._waiting.get(message["data"], ()):
-                    stopped.set()
+                self.notify(message["data"])
         except RedisError as error:
             logger.warning("stop requests are not watched until the next generation: {}", error)
