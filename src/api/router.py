@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.requests import HTTPConnection
-from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -68,7 +67,7 @@ class ChatRouter(GraphQLRouter[Context, None]):
         try:
             return await super().run(request, context, root_value)
         finally:
-            if isinstance(request, WebSocket) and isinstance(context, Context) and context.sign_in:
+            if isinstance(context, Context) and context.sign_in is not None:  # a WebSocket's
                 context.sign_in.forget()
 
 

@@ -43,7 +43,7 @@ class SocketSignIn:
         self.expires_at = identity.expires_at
         self._registry = registry
         self._close = close
-        self._closing: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
         self.ended = False
         loop = asyncio.get_running_loop()
         delay = (self.expires_at - datetime.now(UTC)).total_seconds()
