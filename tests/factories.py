@@ -37,7 +37,7 @@ async def create_chat(
     visibility: Visibility = Visibility.PRIVATE,
 ) -> str:
     """A new chat of `owner`; returns its id."""
-    service = ChatService(app.state.runtime.session_factory)
+    service = ChatService(app.state.runtime)
     chat = await service.create(uuid.UUID(owner.id), title, visibility)
     return str(chat.id)
 

@@ -1,7 +1,9 @@
 """Per-request context: the application's runtime, the caller, database sessions, DataLoaders.
 
-Over HTTP one context serves one request; over WebSocket one context serves every operation
-of the socket (Strawberry builds it once per connection), so nothing here holds a database
+Over HTTP one context serves one request, and authenticates its token once. Over WebSocket
+one context serves every operation of the socket (Strawberry builds it once per connection):
+the socket signs in once, at connection_init (`sign_in`), and its operations use the user
+kept there until the sign-in ends (src/api/sockets.py). Nothing here holds a database
 session: each service call is a unit of work of its own.
 """
 
@@ -12,12 +14,14 @@ from typing import Any
 import strawberry
 from strawberry.fastapi import BaseContext
 
+from src.api.auth.service import Identity
 from src.api.loaders import Loaders
 from src.api.runtime import Runtime
+from src.api.sockets import CloseSocket, SocketSignIn
 from src.core.exceptions import UnauthenticatedError
 from src.lib.db.models import User
 
-Authenticator = Callable[[str], Awaitable[User]]
+Authenticator = Callable[[str], Awaitable[Identity]]
 """Access token -> its active user; raises UnauthenticatedError (`AuthService.authenticate`)."""
 
 
@@ -32,7 +36,12 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class Context(BaseContext):
-    """What every resolver can reach through `info.context`."""
+    """What every resolver can reach through `info.context`.
+
+    Attributes:
+        sign_in: A WebSocket's sign-in, once its connection_init was accepted.
+        close_socket: Closes the WebSocket with 4403 (set by its protocol handler).
+    """
 
     def __init__(
         self, runtime: Runtime, authorization: str | None, authenticate: Authenticator
@@ -44,6 +53,8 @@ class Context(BaseContext):
         self._user: User | None = None
         self._user_lock = asyncio.Lock()
         self.loaders = Loaders(runtime.session_factory, runtime.broker)
+        self.sign_in: SocketSignIn | None = None
+        self.close_socket: CloseSocket | None = None
 
     @property
     def client(self) -> str:
@@ -55,35 +66,29 @@ class Context(BaseContext):
         """The signed-in user, or None without a token.
 
         Raises:
-            UnauthenticatedError: A token was sent but is not valid.
+            UnauthenticatedError: A token was sent but is not valid, or the socket's sign-in
+                has ended.
         """
+        if self.sign_in is not None:
+            return self.sign_in.current_user()
         token = bearer_token(self.authorization)
         if token is None:
             return None
         async with self._user_lock:
             if self._user is None:
-                self._user = await self.authenticate(token)
+                self._user = (await self.authenticate(token)).user
         return self._user
 
     async def require_user(self) -> User:
         """The signed-in user.
 
         Raises:
-            UnauthenticatedError: No token, or a bad one.
+            UnauthenticatedError: No token, or a bad one, or the socket's sign-in has ended.
         """
         user = await self.current_user()
         if user is None:
             raise UnauthenticatedError()
         return user
-
-    async def require_fresh_user(self) -> User:
-        """The signed-in user, checked again now (a WebSocket's context outlives requests).
-
-        Raises:
-            UnauthenticatedError: The token is no longer valid, or the user is gone.
-        """
-        self._user = None
-        return await self.require_user()
 
 
 Info = strawberry.Info[Context, Any]

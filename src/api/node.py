@@ -27,7 +27,7 @@ class NodeQuery:
         if node_id == user.id:
             return User.from_model(user)
         session_factory = info.context.runtime.session_factory
-        chat = await ChatService(session_factory).find_readable(user.id, node_id)
+        chat = await ChatService(info.context.runtime).find_readable(user.id, node_id)
         if chat:
             return Chat.from_model(chat)
         message = await MessageService(session_factory).find_readable(user.id, node_id)

@@ -1,11 +1,13 @@
 """The `/graphql` endpoint: HTTP (POST, queries by GET, GraphiQL) and WebSocket, with auth.
 
 HTTP follows the GraphQL-over-HTTP specification (see `http_router`); the legacy graphql-ws
-protocol refuses malformed starts (see `legacy_ws`).
+protocol refuses malformed starts (see `ws_handlers`).
 
 A WebSocket authenticates once, with `{"authorization": "Bearer <token>"}` in the
 connection_init payload (key matched case-insensitively): a missing or bad token closes a
-graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws.
+graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws. An
+accepted socket is closed with 4403 when its token expires or its user is deactivated or
+deleted (src/api/sockets.py), on either protocol (src/api/ws_handlers.py).
 """
 
 from datetime import timedelta
@@ -15,15 +17,16 @@ from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection, Request
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from src.api.auth.service import AuthService
-from src.api.context import Context
+from src.api.context import Context, bearer_token
 from src.api.graphiql import graphiql_page
 from src.api.http_router import GraphQLHTTPRouter
-from src.api.legacy_ws import LegacyGraphQLWSHandler
 from src.api.runtime import Runtime
 from src.api.schema import ChatSchema
+from src.api.sockets import OpenSockets
+from src.api.ws_handlers import LegacyWSHandler, TransportWSHandler
 from src.core.exceptions import AppError
 
 MAX_OPERATIONS_PER_SOCKET = 20
@@ -39,24 +42,42 @@ def _authorization_param(params: Any) -> str | None:
 
 
 class ChatRouter(GraphQLHTTPRouter):
-    """Strawberry's FastAPI router with the project's context and WebSocket authentication."""
+    """Strawberry's FastAPI router with the project's context and WebSocket authentication.
 
-    graphql_ws_handler_class = LegacyGraphQLWSHandler
+    Attributes:
+        sockets: The process's signed-in sockets.
+    """
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, *args: Any, sockets: OpenSockets, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sockets = sockets
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate the socket from the connection_init payload, or reject it."""
-        context.authorization = _authorization_param(context.connection_params)
+        """Sign the socket in from the connection_init payload, or reject it."""
+        token = bearer_token(_authorization_param(context.connection_params))
         try:
-            user = await context.current_user()
+            identity = await context.authenticate(token) if token else None
         except AppError:
-            user = None
-        if user is None:
+            identity = None
+        if identity is None or context.close_socket is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.sign_in = self.sockets.open(identity, context.close_socket)
         return None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from this server's own files (src/api/graphiql), not from a CDN."""
         return graphiql_page()
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Serve a request; a socket's sign-in ends with the socket."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(context, Context) and context.sign_in is not None:  # a WebSocket's
+                context.sign_in.forget()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
@@ -70,6 +91,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
 
     return ChatRouter(
         schema,
+        sockets=OpenSockets(runtime.session_factory),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,

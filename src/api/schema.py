@@ -1,7 +1,8 @@
 """The GraphQL schema: every feature's operations merged, with limits and error handling.
 
 Limits (OWASP GraphQL cheat sheet): depth, aliases and tokens are capped before any resolver
-runs; introspection is off in production.
+runs, and validation costs a bounded time (src/api/validation.py); introspection is off in
+production.
 """
 
 from collections.abc import Iterable, Iterator
@@ -10,12 +11,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import SubscriptionResult
 from strawberry.tools import merge_types
@@ -36,6 +32,7 @@ from src.api.search.resolvers import SearchQuery
 from src.api.stream.fast_path import StreamingExecutionContext
 from src.api.stream.resolvers import StreamMutation, StreamQuery, StreamSubscription
 from src.api.telemetry import schema_extensions
+from src.api.validation import BoundedValidation, UnicodeVariables
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
@@ -125,7 +122,8 @@ def build_schema(introspection: bool = True) -> ChatSchema:
         QueryLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: DocumentCache(maxsize=256),  # a chatStream document is the same for every reply
-        lambda: ValidationCache(maxsize=256),
+        BoundedValidation,
+        UnicodeVariables,
         *schema_extensions(),
     ]
     if not introspection:

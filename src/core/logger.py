@@ -4,6 +4,10 @@ Operations:
 - setup_logging: one sink on stderr, as text or as one JSON object per line (for log
   shippers), and stdlib logging (uvicorn, strawberry) routed into loguru.
 - request_id_var: the id of the request being served, set by the request-log middleware.
+
+A logged database error is reduced to the names of its exception chain: the drivers' messages
+repeat bound values (asyncpg's `DETAIL: Key (email)=(...)`, a bad argument's value), so no
+email, password hash or message text reaches the log through an exception.
 """
 
 import json
@@ -19,6 +23,8 @@ if TYPE_CHECKING:
     from loguru import Message
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+DATABASE_MODULES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "psycopg")
 
 LOG_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <7}</level> | "
@@ -38,8 +44,36 @@ class _InterceptHandler(logging.Handler):
         logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
 
 
-def _add_request_id(record: dict) -> None:  # type: ignore[type-arg]
+class RedactedDatabaseError(Exception):
+    """Stands in the log for a database error, naming its exception chain and nothing else."""
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
+
+
+def redact_database_error(error: BaseException) -> BaseException:
+    """The error itself, or a `RedactedDatabaseError` if a database error is in its chain."""
+    chain = _chain(error)
+    if not any(type(link).__module__.startswith(DATABASE_MODULES) for link in chain):
+        return error
+    names = " <- ".join(f"{type(link).__module__}.{type(link).__qualname__}" for link in chain)
+    redacted = RedactedDatabaseError(f"{names} (details hidden: they may hold bound values)")
+    return redacted.with_traceback(error.__traceback__)
+
+
+def _patch(record: dict) -> None:  # type: ignore[type-arg]
     record["extra"].setdefault("request_id", request_id_var.get())
+    exception = record["exception"]
+    if exception is not None and exception.value is not None:
+        value = redact_database_error(exception.value)
+        if value is not exception.value:
+            record["exception"] = exception._replace(type=type(value), value=value)
 
 
 def _write_json(message: "Message") -> None:
@@ -65,7 +99,7 @@ def _write_json(message: "Message") -> None:
 def setup_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
     """Configure loguru and route the standard library's loggers into it."""
     logger.remove()
-    logger.configure(patcher=_add_request_id)  # type: ignore[arg-type]
+    logger.configure(patcher=_patch)  # type: ignore[arg-type]
     if log_format == "json":
         logger.add(_write_json, level=level.upper(), format="{message}")
     else:

@@ -97,7 +97,8 @@ def decode_access_token(token: str, key: str) -> AccessClaims:
             token_id=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
-    except (JWTError, ValueError, TypeError, KeyError) as error:
+    except (JWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as error:
+        # OverflowError/OSError: an `exp` beyond what a datetime holds (a signed 10**20)
         raise UnauthenticatedError(INVALID_TOKEN) from error
 
 

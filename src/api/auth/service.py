@@ -6,12 +6,12 @@ Operations (AuthService, one transaction each):
 - login_as_guest: a new guest.
 - refresh: rotate a refresh token; reusing a rotated one revokes its whole family.
 - logout: revoke a refresh token.
-- authenticate: the active user behind an access token.
+- authenticate: the active user behind an access token, and when the token expires.
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +52,14 @@ class Session:
     access_token: str
     refresh_token: str
     expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who an access token signs in, until when."""
+
+    user: User
+    expires_at: datetime
 
 
 def normalize_email(email: str) -> str:
@@ -180,8 +188,8 @@ class AuthService:
             )
         return claimed is not None
 
-    async def authenticate(self, access_token: str) -> User:
-        """The active user an access token was issued to.
+    async def authenticate(self, access_token: str) -> Identity:
+        """The active user an access token was issued to, and when the token expires.
 
         Raises:
             UnauthenticatedError: Bad token, or the user is gone or deactivated.
@@ -191,7 +199,7 @@ class AuthService:
             user = await UserRepository.get(db, claims.user_id)
         if user is None or not user.is_active:
             raise UnauthenticatedError("Invalid or expired token.")
-        return user
+        return Identity(user, claims.expires_at)
 
     @staticmethod
     async def _upgrade(db: AsyncSession, guest: User, email: str, password_hash: str) -> User:

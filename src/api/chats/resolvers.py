@@ -26,7 +26,7 @@ CHATS_PAGE_SIZE = 20
 
 
 def _chats(info: Info) -> ChatService:
-    return ChatService(info.context.runtime.session_factory)
+    return ChatService(info.context.runtime)
 
 
 @strawberry.type

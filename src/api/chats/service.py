@@ -2,14 +2,15 @@
 
 A PRIVATE chat is visible to its owner only; a PUBLIC chat is readable by anyone signed in,
 and writable by its owner only. Anything the caller may not read, or may not write when
-writing, is NOT_FOUND exactly like an id that does not exist.
+writing, is NOT_FOUND exactly like an id that does not exist. When a PUBLIC chat turns
+PRIVATE or is deleted, the broker announces it, and other users' watchers of the chat stop.
 
 Operations (ChatService, one transaction each):
 - create: a new chat, or the caller's existing chat with the same client id.
 - find_readable: one chat the caller may read.
 - list_chats / count_chats: the caller's chats, newest first, optionally searched.
-- update: title and visibility.
-- delete: the chat with its messages and their feedback.
+- update: title and visibility (announced when the chat stops being PUBLIC).
+- delete: the chat with its messages and their feedback (announced).
 - switch_branch: make a message of the chat its current leaf.
 
 Steps for another service's transaction:
@@ -19,8 +20,10 @@ Steps for another service's transaction:
 import uuid
 from datetime import datetime
 
+from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.api.runtime import Runtime
 from src.core.enums import Visibility
 from src.core.exceptions import ConflictError, NotFoundError, ValidationError
 from src.core.text import check_no_nul
@@ -28,8 +31,8 @@ from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
 from src.lib.db.repositories.chat import ChatPage, ChatRepository
 from src.lib.db.repositories.message import MessageRepository
-from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
+from src.lib.streaming.broker import BrokerUnavailableError
 
 DEFAULT_TITLE = "New chat"
 SEARCH_MAX_LENGTH = 200
@@ -115,8 +118,9 @@ async def _owned(db: AsyncSession, user_id: uuid.UUID, chat_id: uuid.UUID) -> Ch
 class ChatService:
     """Chat operations, each one unit of work."""
 
-    def __init__(self, session_factory: SessionFactory) -> None:
-        self.session_factory = session_factory
+    def __init__(self, runtime: Runtime) -> None:
+        self.session_factory = runtime.session_factory
+        self.broker = runtime.broker
 
     async def create(
         self,
@@ -186,8 +190,11 @@ class ChatService:
         new_title = None if title is None else normalize_title(title)
         async with self.session_factory.begin() as db:
             chat = await _owned(db, user_id, chat_id)
+            hidden = chat.visibility == Visibility.PUBLIC and visibility == Visibility.PRIVATE
             chat.title = new_title or chat.title
             chat.visibility = visibility or chat.visibility
+        if hidden:
+            await self._announce_access_change(chat_id)
         return chat
 
     async def delete(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
@@ -199,6 +206,13 @@ class ChatService:
         async with self.session_factory.begin() as db:
             if not await ChatRepository.delete_owned(db, chat_id, user_id):
                 raise NotFoundError()
+        await self._announce_access_change(chat_id)
+
+    async def _announce_access_change(self, chat_id: uuid.UUID) -> None:
+        try:
+            await self.broker.announce_access_change(chat_id)
+        except BrokerUnavailableError:  # its watchers' event stream fails with the broker too
+            logger.warning("chat {}: its access change is not announced", chat_id)
 
     async def switch_branch(
         self, user_id: uuid.UUID, chat_id: uuid.UUID, leaf_id: uuid.UUID

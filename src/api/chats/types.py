@@ -170,7 +170,7 @@ class ChatConnection:
         """How many chats match, over all pages: as a search's page counted them, else counted."""
         if self.total is not None:
             return self.total
-        service = ChatService(info.context.runtime.session_factory)
+        service = ChatService(info.context.runtime)
         return await service.count_chats(self.user_pk, self.search)
 
 

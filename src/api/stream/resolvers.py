@@ -91,7 +91,7 @@ class StreamSubscription:
         self, info: Info, input: ChatStreamInput
     ) -> AsyncGenerator[StreamEvent, None]:
         """Start a reply and follow it to its end."""
-        user = await info.context.require_fresh_user()
+        user = await info.context.require_user()
         service = StreamService(info.context.runtime)
         reply = await service.start(user, stream_request(input))
         async for event in service.follow(reply):
@@ -105,7 +105,7 @@ class StreamSubscription:
         self, info: Info, chat_id: strawberry.ID, after_seq: int | None = None
     ) -> AsyncGenerator[StreamEvent, None]:
         """Follow a chat's replies until the client completes the subscription."""
-        user = await info.context.require_fresh_user()
+        user = await info.context.require_user()
         watch = WatchService(info.context.runtime)
         async for event in watch.events(user, parse_id(chat_id, "chatId"), after_seq):
             yield to_graphql(event)

@@ -1,4 +1,8 @@
-"""Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower()."""
+"""Engine and session factory; SQLite gets foreign keys, WAL, a busy timeout and Unicode lower().
+
+Engines never show statement parameters (emails, password hashes, message text) in their
+echo log or in the text of their errors (`hide_parameters`).
+"""
 
 from functools import partial
 from pathlib import Path
@@ -41,11 +45,19 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             async_creator=partial(sqlite_driver.connect, database or ":memory:", 10.0),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

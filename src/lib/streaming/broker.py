@@ -8,7 +8,7 @@ neither miss nor duplicate an event.
 
 Offers:
 - `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests,
-  decisions on tool calls that wait for approval).
+  decisions on tool calls that wait for approval, access changes).
   `subscribe` is implemented here once, over the `EventCursor` each broker provides.
 - `GenerationInfo`: the running generation of a chat.
 - `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
@@ -272,6 +272,27 @@ class Broker(ABC):
             A context manager; the watch is active once it is entered.
         """
 
+    @abstractmethod
+    async def announce_access_change(self, chat_id: UUID) -> None:
+        """Tell the chat's watchers, in every process, that who may read the chat changed.
+
+        Args:
+            chat_id: The chat, turned private or deleted.
+        """
+
+    @abstractmethod
+    def access_changes(self, chat_id: UUID) -> AbstractAsyncContextManager[asyncio.Event]:
+        """Watch for `announce_access_change(chat_id)`, for a watcher that is not the owner.
+
+        Args:
+            chat_id: The chat.
+
+        Returns:
+            A context manager giving an event set when an access change of the chat is
+            announced while in the block: at once in this process, within ~100 ms from
+            another. The watcher clears it when it has checked its access again.
+        """
+
     async def ping(self) -> bool:
         """Whether the broker's store answers (for readiness checks)."""
         return True
@@ -332,7 +353,9 @@ class Broker(ABC):
                     yield event
 
 
-async def failing_on_outage(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def failing_on_outage(
+    events: AsyncIterator[StreamEvent],
+) -> AsyncGenerator[StreamEvent, None]:
     """A subscription's events, ended by `StreamFailed` (BROKER_UNAVAILABLE) if the broker fails.
 
     The failure event follows the last event delivered, in its generation, so a client sees

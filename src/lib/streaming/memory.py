@@ -174,6 +174,7 @@ class InMemoryBroker(Broker):
         self._chats: dict[UUID, _ChatState] = {}
         self._deciders: dict[UUID, Callable[[ToolDecision], object]] = {}
         self._next_sweep = 0.0
+        self._access_watchers: dict[UUID, set[asyncio.Event]] = {}
 
     def subscriber_count(self, chat_id: UUID) -> int:
         """Count the chat's open subscriptions (for metrics and tests).
@@ -259,6 +260,24 @@ class InMemoryBroker(Broker):
             yield
         finally:
             del self._deciders[message_id]
+
+    async def announce_access_change(self, chat_id: UUID) -> None:
+        """See `Broker.announce_access_change`."""
+        for changed in self._access_watchers.get(chat_id, ()):
+            changed.set()
+
+    @asynccontextmanager
+    async def access_changes(self, chat_id: UUID) -> AsyncIterator[asyncio.Event]:
+        """See `Broker.access_changes`."""
+        changed = asyncio.Event()
+        watchers = self._access_watchers.setdefault(chat_id, set())
+        watchers.add(changed)
+        try:
+            yield changed
+        finally:
+            watchers.discard(changed)
+            if not watchers:
+                self._access_watchers.pop(chat_id, None)
 
     async def close(self) -> None:
         """Forget every chat."""

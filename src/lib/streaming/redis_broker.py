@@ -10,7 +10,8 @@ and its scripts and transactions stay valid there:
   (`e`) and its absolute number in the log (`n`); trimmed to about `max_events` entries.
 - `chat:{id}:log`: a hash with the entry counter `n` and where the current generation's replay
   starts (`start`, `start_n`, `gen`), written when the lock is taken.
-- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests.
+- `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests. The
+  channel also carries the chat's access changes, as `access:<chat id>`.
 - `chat:{id}:decision` (pub/sub channel): decisions on tool calls waiting for approval. A
   process watches all stop and decision channels over one pattern subscription
   (`redis_signals.SignalWatch`).
@@ -382,6 +383,22 @@ class RedisBroker(Broker):
         ):
             yield
 
+    async def announce_access_change(self, chat_id: UUID) -> None:
+        """See `Broker.announce_access_change`: this process's watchers at once, then Redis's."""
+        key = _access_key(chat_id)
+        self._signals.notify(self._stop_pattern, key)
+        with _reachable():
+            await self._redis.publish(_ChatKeys(self._prefix, chat_id).stop_channel, key)
+
+    @asynccontextmanager
+    async def access_changes(self, chat_id: UUID) -> AsyncIterator[asyncio.Event]:
+        """See `Broker.access_changes` (through the process's signal watch)."""
+        changed = asyncio.Event()
+        async with self._signals.watch(
+            self._stop_pattern, _access_key(chat_id), lambda _: changed.set()
+        ):
+            yield changed
+
     async def ping(self) -> bool:
         """See `Broker.ping`."""
         try:
@@ -419,6 +436,11 @@ class RedisBroker(Broker):
             keys.events, snapshot.tail, position, replayed
         ) as cursor:
             yield _ReachableCursor(cursor)
+
+
+def _access_key(chat_id: UUID) -> str:
+    """What the chat's channel carries when who may read the chat changed."""
+    return f"access:{chat_id}"
 
 
 def _waits_pool(commands: ConnectionPool) -> ConnectionPool:

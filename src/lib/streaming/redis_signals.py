@@ -1,9 +1,10 @@
 """Signals for this process's running generations, over one Redis pub/sub connection.
 
 Offers `SignalWatch`: it pattern-subscribes once to every chat's signal channels (one pattern
-per kind of signal: stop requests, decisions on tool calls) and hands each signal to the local
-generation it names, so a process holds one pub/sub connection however many generations it
-runs. A signal's data is the generation's message id, then, after a space, its payload.
+per kind of signal: stop requests and access changes, decisions on tool calls) and hands each
+signal to the local waiter it names (a generation, or a chat's watchers), so a process holds
+one pub/sub connection however many generations it runs. A signal's data is the waiter's key
+(a generation's message id), then, after a space, its payload.
 """
 
 import asyncio
@@ -56,6 +57,14 @@ class SignalWatch:
             if not waiting:
                 self._waiting.pop(key, None)
 
+    def notify(self, pattern: str, message_id: str, payload: str = "") -> None:
+        """Deliver a signal to this process's waiters at once (before its publish comes back)."""
+        for deliver in list(self._waiting.get((pattern, message_id), ())):
+            try:
+                deliver(payload)
+            except Exception:  # one bad signal must not end the watch
+                logger.exception("signal for {} not delivered", message_id)
+
     async def close(self) -> None:
         """Stop listening and give the connection back."""
         if self._listener is not None:
@@ -78,10 +87,6 @@ class SignalWatch:
         try:
             async for message in pubsub.listen():
                 message_id, _, payload = message["data"].partition(" ")
-                for deliver in list(self._waiting.get((message["pattern"], message_id), ())):
-                    try:
-                        deliver(payload)
-                    except Exception:  # one bad signal must not end the watch
-                        logger.exception("signal on {} not delivered", message["channel"])
+                self.notify(message["pattern"], message_id, payload)
         except RedisError as error:
             logger.warning("signals are not watched until the next generation: {}", error)

@@ -1,6 +1,7 @@
 """SQL for users."""
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,16 @@ class UserRepository:
             .execution_options(synchronize_session=False)
         )
         return result.scalar_one_or_none() is not None
+
+    @staticmethod
+    async def active_among(
+        db: AsyncSession, user_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, UserType]:
+        """Which of these users exist and are active, with their current type (one query)."""
+        result = await db.execute(
+            select(User.id, User.user_type).where(User.id.in_(user_ids), User.is_active)
+        )
+        return {user_id: user_type for user_id, user_type in result.all()}
 
     @staticmethod
     async def create(

@@ -1,0 +1,124 @@
+"""Signed-in WebSockets: each keeps its user, and is closed (4403) when its sign-in ends.
+
+A socket authenticates once, at connection_init; its operations then use the user kept on
+its context, without a database round trip. The sign-in ends, and the socket is closed with
+4403 (its running subscriptions end with it), when:
+- its access token expires: one timer per socket on the event loop (`loop.call_at`);
+- its user is deactivated or deleted: one task per process checks, every CHECK_SECONDS,
+  which users with open sockets are still active, in one query per CHECK_BATCH users.
+Clients reconnect with a fresh token (graphql-ws `connectionParams` as a function).
+
+Offers `OpenSockets` (the process's registry) and `SocketSignIn` (one socket's sign-in).
+"""
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from itertools import batched
+from typing import Any
+
+from loguru import logger
+
+from src.api.auth.service import Identity
+from src.core.enums import UserType
+from src.core.exceptions import UnauthenticatedError
+from src.lib.db.models import User
+from src.lib.db.repositories.user import UserRepository
+from src.lib.db.session import SessionFactory
+
+CHECK_SECONDS = 2.0
+CHECK_BATCH = 500
+SIGNED_OUT = "Invalid or expired token."
+
+CloseSocket = Callable[[], Coroutine[Any, Any, None]]
+"""Ends a socket's operations and closes it with 4403 (nothing happens once it is closed)."""
+
+
+class SocketSignIn:
+    """One socket's sign-in: its user until the token expires or the user goes."""
+
+    def __init__(self, registry: "OpenSockets", identity: Identity, close: CloseSocket) -> None:
+        self.user: User = identity.user
+        self.expires_at = identity.expires_at
+        self._registry = registry
+        self._close = close
+        self._closing: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
+        self.ended = False
+        loop = asyncio.get_running_loop()
+        delay = (self.expires_at - datetime.now(UTC)).total_seconds()
+        self._timer = loop.call_at(loop.time() + max(delay, 0.0), self.end)
+
+    def current_user(self) -> User:
+        """The socket's user.
+
+        Raises:
+            UnauthenticatedError: The sign-in has ended (the socket is being closed).
+        """
+        if self.ended or datetime.now(UTC) >= self.expires_at:
+            raise UnauthenticatedError(SIGNED_OUT)
+        return self.user
+
+    def end(self) -> None:
+        """End the sign-in and close the socket."""
+        if self.ended:
+            return
+        self.forget()
+        self._closing = asyncio.get_running_loop().create_task(self._close())
+
+    def forget(self) -> None:
+        """End the sign-in without closing the socket (it closed by itself)."""
+        self.ended = True
+        self._timer.cancel()
+        self._registry.remove(self)
+
+
+class OpenSockets:
+    """The signed-in sockets of this process, by user."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._by_user: dict[uuid.UUID, set[SocketSignIn]] = {}
+        self._checker: asyncio.Task[None] | None = None
+
+    def open(self, identity: Identity, close: CloseSocket) -> SocketSignIn:
+        """Keep a socket's sign-in until it ends (see the module docstring)."""
+        sign_in = SocketSignIn(self, identity, close)
+        self._by_user.setdefault(identity.user.id, set()).add(sign_in)
+        if self._checker is None:
+            self._checker = asyncio.get_running_loop().create_task(self._check_users())
+        return sign_in
+
+    def remove(self, sign_in: SocketSignIn) -> None:
+        """Forget an ended sign-in; the check stops with the last one."""
+        sign_ins = self._by_user.get(sign_in.user.id, set())
+        sign_ins.discard(sign_in)
+        if not sign_ins:
+            self._by_user.pop(sign_in.user.id, None)
+        if not self._by_user and self._checker is not None:
+            self._checker.cancel()
+            self._checker = None
+
+    async def _check_users(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            checked = list(self._by_user)  # sockets opened meanwhile are checked next time
+            try:
+                active = await self._active_users(checked)
+            except Exception:  # checked again next time; the error is logged without values
+                logger.exception("the users of open sockets could not be checked")
+                continue
+            for user_id in checked:
+                user_type = active.get(user_id)
+                for sign_in in list(self._by_user.get(user_id, ())):
+                    if user_type is None:
+                        sign_in.end()
+                    else:
+                        sign_in.user.user_type = user_type  # a guest may have registered
+
+    async def _active_users(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, UserType]:
+        active: dict[uuid.UUID, UserType] = {}
+        async with self._session_factory() as db:
+            for batch in batched(user_ids, CHECK_BATCH):
+                active |= await UserRepository.active_among(db, batch)
+        return active

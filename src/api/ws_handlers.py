@@ -1,0 +1,131 @@
+"""The WebSocket protocol handlers: closing a socket whose sign-in ended; a stricter legacy one.
+
+Offers:
+- `TransportWSHandler` (graphql-transport-ws) and `LegacyWSHandler` (graphql-ws): each gives
+  its context `close_socket`, which ends the socket's operations, then closes it with 4403.
+- `LegacyWSHandler` also refuses what the graphql-ws library refuses: no connection_init
+  within the router's `connection_init_wait_timeout` (4408), a second connection_init (4429),
+  a `start` whose id is already running (4409), a frame that is not JSON (4400), and a
+  malformed `start` (4400: no string id, or no payload object with a string query; Strawberry
+  would raise and drop the socket without a close frame). Queries and mutations sent with
+  `start` are answered: the schema's `subscribe` runs every kind of operation.
+"""
+
+import asyncio
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import suppress
+from typing import Any
+
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage,
+    StartMessage,
+)
+
+from src.api.context import Context
+
+FORBIDDEN = (4403, "Forbidden")
+INVALID_START = "Invalid start message"
+
+
+def _is_valid_start(message: Any) -> bool:
+    payload = message.get("payload")
+    return (
+        isinstance(message.get("id"), str)
+        and isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables"), dict | None)
+        and isinstance(payload.get("operationName"), str | None)
+    )
+
+
+async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> None:
+    with suppress(RuntimeError, OSError):  # already closed, or the client is gone
+        await websocket.close(code, reason)
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, whose socket can be closed when its sign-in ends."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.context.close_socket = self.close_forbidden
+
+    async def close_forbidden(self) -> None:
+        """End every operation (no more messages for them), then close with 4403."""
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        await _close(self.websocket, *FORBIDDEN)
+
+
+class _StrictJson(AsyncWebSocketAdapter):
+    """A socket adapter whose frames must be JSON, whatever its handler asks for."""
+
+    def __init__(self, inner: AsyncWebSocketAdapter) -> None:
+        super().__init__(inner.view)
+        self.inner = inner
+
+    def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        """The frames, decoded; raises NonJsonMessageReceived at the first that is not JSON."""
+        return self.inner.iter_json(ignore_parsing_errors=False)
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """Send a message."""
+        await self.inner.send_json(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket."""
+        await self.inner.close(code, reason)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws (subscriptions-transport-ws) with graphql-transport-ws's refusals."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.websocket = _StrictJson(self.websocket)
+        self.context.close_socket = self.close_forbidden
+        self.init_received = False
+
+    async def handle(self) -> None:
+        """Serve the socket; close it without connection_init in time, or on a non-JSON frame."""
+        deadline = asyncio.get_running_loop().create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        except NonJsonMessageReceived:
+            await _close(self.websocket, 4400, "WebSocket message must be valid JSON")
+        finally:
+            deadline.cancel()
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """Accept the first connection_init only."""
+        if self.init_received:
+            await _close(self.websocket, 4429, "Too many initialisation requests")
+            return
+        self.init_received = True
+        await super().handle_connection_init(message)
+
+    async def handle_start(self, message: StartMessage) -> None:
+        """Refuse a malformed start, or an operation id that is already running."""
+        if not _is_valid_start(message):
+            await _close(self.websocket, 4400, INVALID_START)
+            return
+        if message.get("id") in self.tasks:
+            await _close(self.websocket, 4409, f"Subscriber for {message['id']} already exists")
+            return
+        await super().handle_start(message)
+
+    async def close_forbidden(self) -> None:
+        """End every operation (each gets `complete`), then close with 4403."""
+        await self.cleanup()
+        await _close(self.websocket, *FORBIDDEN)
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.init_received:
+            await _close(self.websocket, 4408, "Connection initialisation timeout")
