@@ -7,7 +7,8 @@ and needs O(1) memory. Replay and live delivery are the same read from the same 
 neither miss nor duplicate an event.
 
 Offers:
-- `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests).
+- `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests,
+  and `user_events`, the user-event broker that travels the same way).
   `subscribe` is implemented here once, over the `EventCursor` each broker provides.
 - `GenerationInfo`: the running generation of a chat.
 - `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
@@ -23,10 +24,14 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from src.core.exceptions import ServiceUnavailableError
 from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
+
+if TYPE_CHECKING:  # user_events needs this module's errors
+    from src.lib.streaming.user_events import UserEventBroker
 
 OUTAGE_FAILURE = (
     "BROKER_UNAVAILABLE",
@@ -130,7 +135,11 @@ class Broker(ABC):
         max_events: How many events each chat's log keeps (older ones are trimmed).
         retention_seconds: How long an idle chat's log is kept after its last event.
         batch_size: The most events a subscriber takes from the log at once.
+        user_events: Each user's events (`user_events`), carried the way this broker carries
+            chat events.
     """
+
+    user_events: "UserEventBroker"
 
     def __init__(
         self,

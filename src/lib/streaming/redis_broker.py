@@ -13,6 +13,8 @@ and its scripts and transactions stay valid there:
 - `chat:{id}:stop` (pub/sub channel) and `chat:{id}:stop-requested` (key): stop requests; a
   process watches all stop channels over one pattern subscription (`redis_stops.StopWatch`).
 - `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
+- `user:{id}:events` and `user:{id}:n`: a user's events (see `redis_user_events`), read by
+  the same reader as the chats' streams.
 
 The log keys expire `retention_seconds` after the last publish, heartbeat or finish. When Redis
 does not answer, every operation raises `BrokerUnavailableError` (code SERVICE_UNAVAILABLE)
@@ -37,13 +39,12 @@ checked with a PING before it is used again.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from loguru import logger
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -60,8 +61,16 @@ from src.lib.streaming.broker import (
 )
 from src.lib.streaming.events import StreamEvent, decode_event, encode_event
 from src.lib.streaming.redis_batch import CommandBatcher
-from src.lib.streaming.redis_reader import Position, StreamEntry, StreamReader, parse_id
+from src.lib.streaming.redis_errors import reachable
+from src.lib.streaming.redis_reader import (
+    FeedCursor,
+    Position,
+    StreamEntry,
+    StreamReader,
+    parse_id,
+)
 from src.lib.streaming.redis_stops import StopWatch
+from src.lib.streaming.redis_user_events import RedisUserEvents
 
 BLOCK_MILLISECONDS = 10_000
 """How long the blocking XREAD waits before it is simply issued again."""
@@ -80,25 +89,15 @@ WAIT_RETRIES = 3
 """How often the blocking XREAD and the stop subscription reconnect before giving up."""
 
 
-@contextmanager
-def _reachable() -> Iterator[None]:
-    """Turn Redis not answering into `BrokerUnavailableError` (a stable error for callers)."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-        logger.warning("Redis does not answer: {}", error)
-        raise BrokerUnavailableError() from error
-
-
 class _ReachableCursor(EventCursor):
     """A cursor whose reads raise `BrokerUnavailableError` when Redis does not answer."""
 
-    def __init__(self, cursor: EventCursor) -> None:
-        super().__init__(cursor.replay_generation)
+    def __init__(self, cursor: FeedCursor[StreamEvent], replay_generation: UUID | None) -> None:
+        super().__init__(replay_generation)
         self._cursor = cursor
 
     async def read(self) -> list[StreamEvent]:
-        with _reachable():
+        with reachable():
             return await self._cursor.read()
 
 
@@ -248,6 +247,9 @@ class RedisBroker(Broker):
             block_milliseconds=BLOCK_MILLISECONDS,
         )
         self._stops = StopWatch(self._waits, f"{prefix}chat:*:stop")
+        self.user_events = RedisUserEvents(
+            self._redis, self._writer, self._reader, prefix=prefix, retention_ms=self._retention_ms
+        )
 
     @property
     def streams_read(self) -> int:
@@ -265,7 +267,7 @@ class RedisBroker(Broker):
                 "started_at": datetime.now(UTC).isoformat(),
             }
         )
-        with _reachable():
+        with reachable():
             taken = await self._start(
                 keys=[keys.lock, keys.events, keys.log],
                 args=[value, self._lock_ttl_ms, str(message_id), self._retention_ms],
@@ -275,7 +277,7 @@ class RedisBroker(Broker):
     async def heartbeat(self, chat_id: UUID, message_id: UUID) -> bool:
         """See `Broker.heartbeat`; also keeps the running generation's log from expiring."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             extended = await self._writer.call_script(
                 self._heartbeat,
                 [keys.lock, keys.events, keys.log],
@@ -286,7 +288,7 @@ class RedisBroker(Broker):
     async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
         """See `Broker.finish_generation`."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             await self._writer.call_script(
                 self._finish,
                 [keys.lock, keys.events, keys.log, keys.stop_flag],
@@ -299,7 +301,7 @@ class RedisBroker(Broker):
 
     async def active_generations(self, chat_ids: list[UUID]) -> dict[UUID, GenerationInfo]:
         """See `Broker.active_generations`: one round trip for all the chats."""
-        with _reachable():
+        with reachable():
             async with self._redis.pipeline(transaction=False) as pipe:
                 for chat_id in chat_ids:
                     keys = _ChatKeys(self._prefix, chat_id)
@@ -318,7 +320,7 @@ class RedisBroker(Broker):
         Returns once the event is in Redis; this process's subscribers of the chat then have it.
         """
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             entry_id, n = await self._writer.call_script(
                 self._publish,
                 [keys.events, keys.log],
@@ -329,7 +331,7 @@ class RedisBroker(Broker):
     async def request_stop(self, chat_id: UUID) -> bool:
         """See `Broker.request_stop`: sets the stop flag and publishes on the stop channel."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             running = await self._request_stop(
                 keys=[keys.lock, keys.stop_flag], args=[keys.stop_channel, self._lock_ttl_ms]
             )
@@ -345,7 +347,7 @@ class RedisBroker(Broker):
         keys = _ChatKeys(self._prefix, chat_id)
         async with self._stops.watch(str(message_id)) as stopped:
             try:
-                with _reachable():
+                with reachable():
                     flag = await self._redis.get(keys.stop_flag)
             except BrokerUnavailableError:  # the generation goes on; a stop may not reach it
                 flag = None
@@ -373,7 +375,7 @@ class RedisBroker(Broker):
         self, chat_id: UUID, after_seq: int | None
     ) -> AsyncIterator[EventCursor]:
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.exists(keys.lock)
                 pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
@@ -387,9 +389,9 @@ class RedisBroker(Broker):
         )
         position, replayed = snapshot.start(after_seq)
         async with self._reader.open_cursor(
-            keys.events, snapshot.tail, position, replayed
+            keys.events, snapshot.tail, position, decode_event
         ) as cursor:
-            yield _ReachableCursor(cursor)
+            yield _ReachableCursor(cursor, replayed)
 
 
 def _waits_pool(commands: ConnectionPool) -> ConnectionPool:
