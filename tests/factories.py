@@ -37,7 +37,8 @@ async def create_chat(
     visibility: Visibility = Visibility.PRIVATE,
 ) -> str:
     """A new chat of `owner`; returns its id."""
-    service = ChatService(app.state.runtime.session_factory)
+    runtime = app.state.runtime
+    service = ChatService(runtime.session_factory, runtime.broker.user_events)
     chat = await service.create(uuid.UUID(owner.id), title, visibility)
     return str(chat.id)
 

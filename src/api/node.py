@@ -26,8 +26,10 @@ class NodeQuery:
         node_id = parse_id(id, "id")
         if node_id == user.id:
             return User.from_model(user)
-        session_factory = info.context.runtime.session_factory
-        chat = await ChatService(session_factory).find_readable(user.id, node_id)
+        runtime = info.context.runtime
+        session_factory = runtime.session_factory
+        chats = ChatService(session_factory, runtime.broker.user_events)
+        chat = await chats.find_readable(user.id, node_id)
         if chat:
             return Chat.from_model(chat)
         message = await MessageService(session_factory).find_readable(user.id, node_id)

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     history_budget_chars: int = Field(default=24_000, ge=100)
     max_agent_steps: int = Field(default=5, ge=1)
     tool_timeout_seconds: float = Field(default=5, gt=0)
+    title_model: str = ""
 
     redis_url: str = ""
     flush_interval_seconds: float = Field(default=1.0, gt=0)

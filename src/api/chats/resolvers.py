@@ -26,7 +26,8 @@ CHATS_PAGE_SIZE = 20
 
 
 def _chats(info: Info) -> ChatService:
-    return ChatService(info.context.runtime.session_factory)
+    runtime = info.context.runtime
+    return ChatService(runtime.session_factory, runtime.broker.user_events)
 
 
 @strawberry.type

@@ -160,7 +160,8 @@ class ChatConnection:
         """How many chats match, over all pages: as a search's page counted them, else counted."""
         if self.total is not None:
             return self.total
-        service = ChatService(info.context.runtime.session_factory)
+        runtime = info.context.runtime
+        service = ChatService(runtime.session_factory, runtime.broker.user_events)
         return await service.count_chats(self.user_pk, self.search)
 
 

@@ -2,8 +2,10 @@
 
 Operations:
 - StreamService.start: check the request, model, tools, chat, parent and daily allowance;
-  create the chat when it is new; save the user message and a STREAMING assistant message;
-  hand the generation to the manager. The same client message id twice creates nothing new:
+  create the chat when it is new (its title, provisionally its first message, is then the
+  model's to write: see `src.api.chats.service`); save the user message and a STREAMING
+  assistant message; announce ChatCreated (or ChatUpdated) to the owner's devices; hand the
+  generation to the manager. The same client message id twice creates nothing new:
   the caller follows the reply already started for it.
 - StreamService.follow: the events of a started reply, live from the broker while it runs,
   else replayed from the database (StreamStarted and its terminal event).
@@ -44,6 +46,7 @@ from src.lib.streaming.events import (
     is_terminal,
 )
 from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
+from src.lib.streaming.user_events import ChatCreated, ChatUpdated
 
 TITLE_LENGTH = 80
 BUSY = "A reply is already being generated in this chat."
@@ -110,6 +113,8 @@ class StreamService:
             except BaseException:
                 await self.runtime.generations.release(request.chat_id, reply_id)
                 raise
+        change = ChatUpdated(chat.id) if chat else ChatCreated(started.chat_id)
+        await self.runtime.broker.user_events.announce(user.id, change)
         await self.runtime.generations.launch(generation)
         return started
 
@@ -226,9 +231,13 @@ class StreamService:
     ) -> tuple[StartedReply, GenerationRequest]:
         if chat is None:
             chat = await create_chat(
-                db, user.id, title=_title_from(request.parts), chat_id=request.chat_id
+                db,
+                user.id,
+                title=_title_from(request.parts),
+                chat_id=request.chat_id,
+                title_pending=True,
             )
-        elif chat.current_leaf_id is None and chat.title == DEFAULT_TITLE and request.parts:
+        elif chat.current_leaf_id is None and chat.title_pending and request.parts:
             chat.title = _title_from(request.parts)
         user_message = None
         if request.parts is not None:

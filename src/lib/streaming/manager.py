@@ -10,6 +10,11 @@ Operations:
 - close_orphans: one such pass.
 - broker_for: the broker to follow a reply on (in memory while it runs here).
 
+The owner's devices hear of each reply on the user events (GenerationStarted when its task
+begins, GenerationEnded once it is saved and its end published); after a COMPLETE reply the
+`TitleWriter`, when given, titles a chat that still waits for a title, in a task of its own
+that `shutdown` cancels.
+
 A generation publishes every event through the `Fanout` (this process's subscribers from
 memory, the others through the broker), renews its lock and flushes the partial reply to the
 store every `flush_interval` seconds, and ends by saving the message (COMPLETE, INTERRUPTED on
@@ -20,6 +25,7 @@ terminal event, so a subscriber that sees StreamFinished can read the final mess
 import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from loguru import logger
@@ -29,6 +35,7 @@ from src.lib.llm.agent import AgentFinished, ToolCallFinished, ToolCallStarted, 
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
+from src.lib.parts import text_of
 from src.lib.streaming.broker import Broker, BrokerUnavailableError
 from src.lib.streaming.events import (
     StreamFailed,
@@ -43,6 +50,8 @@ from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
 from src.lib.streaming.saving import FinalSaver
 from src.lib.streaming.store import FinalSave, ReplyStore
+from src.lib.streaming.titles import TitleRequest, TitleWriter
+from src.lib.streaming.user_events import GenerationEnded, GenerationStarted
 
 INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
 UNSAVED_FAILURE = ("INTERNAL_ERROR", "The reply could not be saved.")
@@ -91,8 +100,10 @@ class GenerationManager:
         tool_timeout: float,
         flush_interval: float,
         save_deadline: float,
+        titles: TitleWriter | None = None,
     ) -> None:
         self.broker = broker
+        self.titles = titles
         self.store = store
         self.tools = tools
         self.max_steps = max_steps
@@ -166,6 +177,8 @@ class GenerationManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.titles is not None:
+            await self.titles.close()
 
     async def _maintain(self) -> None:
         while True:
@@ -187,6 +200,10 @@ class GenerationManager:
         renewer = asyncio.create_task(self._renew_lock(request))
         outcome = _CANCELLED
         try:
+            started = GenerationStarted(
+                request.chat_id, request.message_id, request.model, datetime.now(UTC)
+            )
+            await self.broker.user_events.announce(request.user_id, started)
             async with self.broker.stop_requests(request.chat_id, request.message_id) as stop:
                 outcome = await self._generate_until_stopped(request, reply, stop)
         finally:
@@ -328,3 +345,21 @@ class GenerationManager:
             await self.fanout.publish(request.chat_id, terminal, last=True)
         finally:
             await self.fanout.finish(request.chat_id, message_id)
+        await self._ended(request, reply, outcome)
+
+    async def _ended(
+        self, request: GenerationRequest, reply: ReplyState, outcome: _Outcome
+    ) -> None:
+        """Tell the owner's devices that the reply ended; have a completed one's chat titled."""
+        ended = GenerationEnded(
+            request.chat_id, request.message_id, outcome.status, outcome.finish_reason
+        )
+        await self.broker.user_events.announce(request.user_id, ended)
+        if self.titles is not None and outcome.status == MessageStatus.COMPLETE:
+            question = next((m.content for m in reversed(request.history) if m.role == "user"), "")
+            answer = text_of(reply.parts())
+            self.titles.schedule(
+                TitleRequest(
+                    request.chat_id, request.user_id, request.model, question or "", answer
+                )
+            )

@@ -1,4 +1,4 @@
-"""SQL for chats: idempotent creation, reads, keyset pages with search, deletion.
+"""SQL for chats: idempotent creation, reads, keyset pages with search, deletion, model titles.
 
 Reads for a caller always put the access rule in the WHERE clause, so that a chat the caller
 may not see costs the same single statement as a chat that does not exist.
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -75,13 +75,18 @@ class ChatRepository:
         user_id: uuid.UUID,
         title: str,
         visibility: Visibility,
+        title_pending: bool = False,
     ) -> Chat:
         """Insert a chat unless its id exists; return the row with that id, whoever owns it.
 
         ON CONFLICT DO NOTHING, so that two concurrent creations of one id cannot fail.
         """
         insert = dialect_insert(db, Chat).values(
-            id=chat_id, user_id=user_id, title=title, visibility=visibility
+            id=chat_id,
+            user_id=user_id,
+            title=title,
+            visibility=visibility,
+            title_pending=title_pending,
         )
         created: Chat | None = await db.scalar(
             insert.on_conflict_do_nothing(index_elements=[Chat.id]).returning(Chat)
@@ -160,5 +165,25 @@ class ChatRepository:
         """
         result = await db.execute(
             delete(Chat).where(Chat.id == chat_id, Chat.user_id == user_id).returning(Chat.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    @staticmethod
+    async def title_pending(db: AsyncSession, chat_id: uuid.UUID) -> bool:
+        """Whether the chat exists and the model may still write its title."""
+        return bool(await db.scalar(select(Chat.title_pending).where(Chat.id == chat_id)))
+
+    @staticmethod
+    async def set_title_if_pending(db: AsyncSession, chat_id: uuid.UUID, title: str) -> bool:
+        """Write the model's title, in one conditional update: an owner's rename wins.
+
+        Returns:
+            True when the chat still waited for a title and now has this one.
+        """
+        result = await db.execute(
+            update(Chat)
+            .where(Chat.id == chat_id, Chat.title_pending)
+            .values(title=title, title_pending=False)
+            .returning(Chat.id)
         )
         return result.scalar_one_or_none() is not None
