@@ -1,7 +1,6 @@
 """GraphQL operations and helpers shared by the userEvents and title tests."""
 
 import uuid
-from contextlib import aclosing
 from typing import Any
 
 from fastapi import FastAPI
@@ -44,13 +43,8 @@ async def run(
 
 async def take(socket: GraphQLSocket, op_id: str, count: int) -> list[dict[str, Any]]:
     """The next `count` userEvents of an operation."""
-    events: list[dict[str, Any]] = []
-    async with aclosing(socket.events(op_id)) as results:
-        async for data in results:
-            events.append(data["userEvents"])
-            if len(events) == count:
-                break
-    return events
+    results = socket.events(op_id)
+    return [(await anext(results))["userEvents"] for _ in range(count)]
 
 
 def subscribers(app: FastAPI, user_id: str) -> int:
