@@ -34,7 +34,7 @@ class Chat(IdMixin, TimestampMixin, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
-    title_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    title_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
     visibility: Mapped[Visibility] = mapped_column(
         Enum(Visibility, native_enum=False, length=16), default=Visibility.PRIVATE
     )
