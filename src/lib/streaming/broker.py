@@ -24,14 +24,11 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from src.core.exceptions import ServiceUnavailableError
 from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
-
-if TYPE_CHECKING:  # user_events needs this module's errors
-    from src.lib.streaming.user_events import UserEventBroker
+from src.lib.streaming.user_events import UserEventBroker
 
 OUTAGE_FAILURE = (
     "BROKER_UNAVAILABLE",
@@ -139,7 +136,7 @@ class Broker(ABC):
             chat events.
     """
 
-    user_events: "UserEventBroker"
+    user_events: UserEventBroker
 
     def __init__(
         self,

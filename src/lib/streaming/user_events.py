@@ -24,7 +24,7 @@ from uuid import UUID
 from loguru import logger
 
 from src.core.enums import FinishReason, MessageStatus
-from src.lib.streaming.broker import BrokerUnavailableError
+from src.core.exceptions import ServiceUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,5 +194,5 @@ class UserEventBroker(ABC):
         """
         try:
             await self.publish(user_id, event)
-        except BrokerUnavailableError:
+        except ServiceUnavailableError:  # BrokerUnavailableError (broker imports this module)
             logger.warning("user event {} not delivered: the broker does not answer", event)
