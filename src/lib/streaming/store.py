@@ -19,6 +19,7 @@ class StaleReply:
     message_id: uuid.UUID
     chat_id: uuid.UUID
     model: str
+    user_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
