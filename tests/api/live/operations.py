@@ -28,6 +28,11 @@ mutation Update($id: ID!, $input: UpdateChatInput!) {
 }
 """
 DELETE = "mutation Delete($id: ID!) { deleteChat(id: $id) }"
+SWITCH = """
+mutation Switch($chatId: ID!, $leafId: ID!) {
+  switchBranch(chatId: $chatId, leafId: $leafId) { id }
+}
+"""
 TITLE = "query Title($id: ID!) { chat(id: $id) { title } }"
 
 

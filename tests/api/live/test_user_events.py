@@ -5,9 +5,11 @@ import uuid
 from fastapi import FastAPI
 
 from src.lib.streaming.user_events import ChatDeleted, ChatUpdated
+from tests.api.conftest import OwnedChat
 from tests.api.live.operations import (
     CREATE,
     DELETE,
+    SWITCH,
     UPDATE,
     USER_EVENTS,
     kinds,
@@ -16,6 +18,7 @@ from tests.api.live.operations import (
     take,
 )
 from tests.api.stream.operations import CHAT_STREAM, message_input
+from tests.factories import add_message
 from tests.helpers import GraphQLClient, wait_until
 from tests.ws import open_socket
 
@@ -117,3 +120,28 @@ async def test_an_event_whose_chat_is_gone_at_delivery_is_skipped(
         await events.publish(user_id, ChatDeleted(gone))
         seen = await take(phone, "live", 1)
     assert seen == [{"__typename": "ChatDeleted", "chatId": str(gone)}]
+
+
+async def test_switching_branches_is_announced_with_the_new_leaf(
+    app: FastAPI, client: GraphQLClient, server_url: str, ada_chat: OwnedChat
+) -> None:
+    owner, chat_id = ada_chat
+    first = await add_message(app, chat_id, "first")
+    await add_message(app, chat_id, "second", parent_id=first)
+    async with open_socket(server_url, owner.token) as phone:
+        await phone.subscribe("live", USER_EVENTS, {})
+        await wait_until(lambda: subscribers(app, owner.id) == 1)
+        await client.data(SWITCH, {"chatId": chat_id, "leafId": first}, owner.token)
+        seen = await take(phone, "live", 1)
+    assert seen == [
+        {
+            "__typename": "ChatUpdated",
+            "chat": {
+                "id": chat_id,
+                "title": "Chat",
+                "visibility": "PRIVATE",
+                "currentLeafId": first,
+                "messageCount": 2,
+            },
+        }
+    ]
