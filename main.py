@@ -35,21 +35,30 @@ from src.core.security import PasswordHasher
 from src.lib.db.migrate import upgrade_to_head
 from src.lib.db.reply_store import DatabaseReplyStore
 from src.lib.db.session import SessionFactory, create_engine, create_session_factory
+from src.lib.db.title_store import DatabaseTitleStore
 from src.lib.llm.catalog import ModelCatalog
 from src.lib.llm.tools import default_registry
 from src.lib.ratelimit import create_rate_limiter
 from src.lib.streaming.factory import create_broker
 from src.lib.streaming.manager import GenerationManager
+from src.lib.streaming.titles import TitleWriter
 
 MAX_WS_FRAME_BYTES = 256 * 1024
 
 
 def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtime:
-    """The long-lived parts: hasher, models, tools, broker and generation manager."""
+    """The long-lived parts: hasher, models, tools, broker, generation manager, title writer."""
     broker = create_broker(
         settings.redis_url, settings.generation_lock_ttl_seconds, settings.stream_log_max_events
     )
     tools = default_registry()
+    catalog = ModelCatalog.from_settings(settings)
+    titles = TitleWriter(
+        DatabaseTitleStore(session_factory),
+        catalog,
+        broker.user_events,
+        settings.title_model or None,
+    )
     generations = GenerationManager(
         broker,
         DatabaseReplyStore(session_factory),
@@ -59,6 +68,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         flush_interval=settings.flush_interval_seconds,
         save_deadline=settings.reply_save_deadline_seconds,
         approval_timeout=settings.tool_approval_timeout_seconds,
+        titles=titles,
     )
     return Runtime(
         settings=settings,
@@ -66,7 +76,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         hasher=PasswordHasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
-        catalog=ModelCatalog.from_settings(settings),
+        catalog=catalog,
         tools=tools,
         broker=broker,
         generations=generations,

@@ -24,6 +24,7 @@ from src.api.chats.resolvers import ChatMutation, ChatQuery
 from src.api.chats.types import Chat
 from src.api.errors import ErrorCodes, log_unexpected
 from src.api.limits import MAX_TOKENS, QueryLimits
+from src.api.live.resolvers import LiveSubscription
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
 from src.api.node import NodeQuery
@@ -36,7 +37,7 @@ from src.api.validation import BoundedValidation, UnicodeVariables
 
 Query = merge_types("Query", (AuthQuery, ChatQuery, NodeQuery, SearchQuery, StreamQuery))
 Mutation = merge_types("Mutation", (AuthMutation, ChatMutation, MessageMutation, StreamMutation))
-Subscription = merge_types("Subscription", (StreamSubscription,))
+Subscription = merge_types("Subscription", (StreamSubscription, LiveSubscription))
 
 
 class DocumentCache(ParserCache):

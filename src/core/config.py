@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     max_agent_steps: int = Field(default=5, ge=1)
     tool_timeout_seconds: float = Field(default=5, gt=0)
     tool_approval_timeout_seconds: float = Field(default=600, gt=0)
+    title_model: str = ""
 
     redis_url: str = ""
     flush_interval_seconds: float = Field(default=1.0, gt=0)

@@ -1,13 +1,23 @@
 """Chat rules: ownership, visibility, titles, idempotent creation, branches.
 
+Titles: a title the owner gives (createChat, updateChat) is kept. A chat created without one
+is "New chat", or, when chatStream creates it, provisionally its first message (at most 80
+characters); such a chat is `title_pending` until the model writes a short title after its
+first reply (`src.lib.streaming.titles`) or the owner renames it, whichever comes first.
+
+Every change is announced on the owner's user events (ChatCreated, ChatUpdated, ChatDeleted)
+once it is committed.
+
 A PRIVATE chat is visible to its owner only; a PUBLIC chat is readable by anyone signed in,
 and writable by its owner only. Anything the caller may not read, or may not write when
 writing, is NOT_FOUND exactly like an id that does not exist. When a PUBLIC chat turns
 PRIVATE or is deleted, the broker announces it, and other users' watchers of the chat stop.
 
 Operations (ChatService, one transaction each):
-- create: a new chat, or the caller's existing chat with the same client id.
+- create: a new chat, or the caller's existing chat with the same client id (announced only
+  when new).
 - find_readable: one chat the caller may read.
+- find_owned: one chat of the caller.
 - list_chats / count_chats: the caller's chats, newest first, optionally searched.
 - update: title and visibility (announced when the chat stops being PUBLIC).
 - delete: the chat with its messages and their feedback (announced).
@@ -33,6 +43,11 @@ from src.lib.db.repositories.chat import ChatPage, ChatRepository
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.types import generate_uuid7
 from src.lib.streaming.broker import BrokerUnavailableError
+from src.lib.streaming.user_events import (
+    ChatCreated,
+    ChatDeleted,
+    ChatUpdated,
+)
 
 DEFAULT_TITLE = "New chat"
 SEARCH_MAX_LENGTH = 200
@@ -78,6 +93,8 @@ async def create_chat(
     visibility: Visibility | None = None,
     chat_id: uuid.UUID | None = None,
     current_leaf_id: uuid.UUID | None = None,
+    *,
+    title_pending: bool | None = None,
 ) -> Chat:
     """Create a chat, or return the user's chat that already has this client id.
 
@@ -89,11 +106,14 @@ async def create_chat(
         chat_id: Client-generated id; a new UUIDv7 when None.
         current_leaf_id: The message to show, when the caller inserts the chat's first
             messages in this transaction.
+        title_pending: Whether the model may write the title; by default when none is given
+            (True also for a provisional title).
 
     Raises:
         ValidationError: Bad title.
         ConflictError: Another user's chat has this id (nothing else is revealed).
     """
+    pending = title is None if title_pending is None else title_pending
     title = DEFAULT_TITLE if title is None else normalize_title(title)
     chat = await ChatRepository.insert_or_get(
         db,
@@ -101,7 +121,8 @@ async def create_chat(
         user_id,
         title,
         visibility or Visibility.PRIVATE,
-        current_leaf_id,
+        current_leaf_id=current_leaf_id,
+        title_pending=pending,
     )
     if chat.user_id != user_id:
         raise ConflictError(TAKEN_ID)
@@ -116,11 +137,12 @@ async def _owned(db: AsyncSession, user_id: uuid.UUID, chat_id: uuid.UUID) -> Ch
 
 
 class ChatService:
-    """Chat operations, each one unit of work."""
+    """Chat operations, each one unit of work; changes are announced on `events`."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.session_factory = runtime.session_factory
         self.broker = runtime.broker
+        self.events = runtime.broker.user_events
 
     async def create(
         self,
@@ -136,12 +158,21 @@ class ChatService:
             ConflictError: Another user's chat has this id.
         """
         async with self.session_factory.begin() as db:
-            return await create_chat(db, user_id, title, visibility, chat_id)
+            existed = chat_id is not None and await ChatRepository.get(db, chat_id) is not None
+            chat = await create_chat(db, user_id, title, visibility, chat_id)
+        if not existed:
+            await self.events.announce(user_id, ChatCreated(chat.id))
+        return chat
 
     async def find_readable(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat | None:
         """The chat when the user may read it (owner, or PUBLIC); else None."""
         async with self.session_factory() as db:
             return await ChatRepository.get_readable(db, chat_id, user_id)
+
+    async def find_owned(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat | None:
+        """The chat when the user owns it; else None."""
+        async with self.session_factory() as db:
+            return await ChatRepository.get_owned(db, chat_id, user_id)
 
     async def list_chats(
         self,
@@ -183,6 +214,8 @@ class ChatService:
     ) -> Chat:
         """Change the title and/or the visibility of the user's chat (None: unchanged).
 
+        A title given here is the owner's: the model no longer writes one.
+
         Raises:
             ValidationError: Bad title.
             NotFoundError: No such chat, or another user's.
@@ -191,10 +224,12 @@ class ChatService:
         async with self.session_factory.begin() as db:
             chat = await _owned(db, user_id, chat_id)
             hidden = chat.visibility == Visibility.PUBLIC and visibility == Visibility.PRIVATE
-            chat.title = new_title or chat.title
+            if new_title is not None:
+                chat.title, chat.title_pending = new_title, False
             chat.visibility = visibility or chat.visibility
         if hidden:
             await self._announce_access_change(chat_id)
+        await self.events.announce(user_id, ChatUpdated(chat.id))
         return chat
 
     async def delete(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
@@ -207,6 +242,7 @@ class ChatService:
             if not await ChatRepository.delete_owned(db, chat_id, user_id):
                 raise NotFoundError()
         await self._announce_access_change(chat_id)
+        await self.events.announce(user_id, ChatDeleted(chat_id))
 
     async def _announce_access_change(self, chat_id: uuid.UUID) -> None:
         try:
@@ -227,4 +263,5 @@ class ChatService:
             if await MessageRepository.get_in_chat(db, chat.id, leaf_id) is None:
                 raise NotFoundError()
             chat.current_leaf_id = leaf_id
+        await self.events.announce(user_id, ChatUpdated(chat.id))
         return chat

@@ -20,6 +20,7 @@ from src.api.messages.types import Message, MessageConnection, ToolCallPart, too
 from src.core.enums import Visibility
 from src.lib.db.models import Chat as ChatModel
 from src.lib.parts import awaiting_approval
+from src.lib.streaming.broker import GenerationInfo
 
 
 @strawberry.type
@@ -41,6 +42,16 @@ class Generation:
         message = await info.context.loaders.message.load(uuid.UUID(self.message_id))
         parts = message.parts if message is not None else []
         return [tool_call_from_dict(part) for part in awaiting_approval(parts)]
+
+    @classmethod
+    def from_info(cls, info: GenerationInfo) -> Self:
+        """Build from the broker's description of the generation."""
+        return cls(
+            message_id=strawberry.ID(str(info.message_id)),
+            model=strawberry.ID(info.model),
+            started_at=info.started_at,
+            last_seq=info.last_seq,
+        )
 
 
 @strawberry.type
@@ -127,14 +138,7 @@ class Chat(Node):
     async def active_generation(self, info: Info) -> Generation | None:
         """The reply being generated right now, if any."""
         active = await info.context.loaders.active_generation.load(self.pk)
-        if active is None:
-            return None
-        return Generation(
-            message_id=strawberry.ID(str(active.message_id)),
-            model=strawberry.ID(active.model),
-            started_at=active.started_at,
-            last_seq=active.last_seq,
-        )
+        return None if active is None else Generation.from_info(active)
 
 
 @strawberry.type

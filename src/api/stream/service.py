@@ -3,8 +3,10 @@
 Operations:
 - StreamService.start: check the request, model, tools, chat and parent; charge the reply to
   the user's limits (`ReplyAllowance`: one start of a user at a time, in any process);
-  create the chat when it is new; save the user message and a STREAMING assistant message;
-  hand the generation to the manager. The same client message id twice creates nothing new:
+  create the chat when it is new (its title, provisionally its first message, is then the
+  model's to write: see `src.api.chats.service`); save the user message and a STREAMING
+  assistant message; announce ChatCreated (or ChatUpdated) to the owner's devices; hand the
+  generation to the manager. The same client message id twice creates nothing new:
   the caller follows the reply already started for it.
 - StreamService.follow: the events of a started reply, live from the broker while it runs,
   else replayed from the database (StreamStarted and its terminal event).
@@ -43,6 +45,7 @@ from src.lib.streaming.events import (
     is_terminal,
 )
 from src.lib.streaming.manager import GenerationBusyError, GenerationRequest
+from src.lib.streaming.user_events import ChatCreated, ChatUpdated
 
 TITLE_LENGTH = 80
 BUSY = "A reply is already being generated in this chat."
@@ -113,6 +116,8 @@ class StreamService:
                 if isinstance(error, IntegrityError):  # another user saved this id meanwhile
                     raise ConflictError(TAKEN_MESSAGE_ID) from error
                 raise
+        change = ChatUpdated(chat.id) if chat else ChatCreated(started.chat_id)
+        await self.runtime.broker.user_events.announce(user.id, change)
         await self.runtime.generations.launch(generation)
         return started
 
@@ -243,9 +248,10 @@ class StreamService:
                 _title_from(request.parts),
                 chat_id=request.chat_id,
                 current_leaf_id=reply_id,
+                title_pending=True,
             )
         if chat.current_leaf_id != reply_id:
-            retitle = chat.current_leaf_id is None and chat.title == DEFAULT_TITLE
+            retitle = chat.current_leaf_id is None and chat.title_pending
             title = _title_from(request.parts) if retitle and request.parts else None
             await ChatRepository.set_leaf(db, chat.id, reply_id, title)
         await MessageRepository.insert_many(db, [question, reply] if question else [reply])

@@ -5,6 +5,8 @@ Offers:
 - DEMO_MODEL, FAIL_TRIGGER.
 
 How it answers (the end of the conversation decides):
+- To a title request (its system prompt is `titles.TITLE_INSTRUCTIONS`): the first
+  TITLE_WORDS words of the first user message.
 - After tool results (the conversation ends with `tool` messages): a short answer quoting them.
 - Otherwise from the text of the last user message:
   - FAIL_TRIGGER (`[[fail]]`) anywhere: streams FAIL_AFTER_TOKENS words of its usual reply,
@@ -31,6 +33,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from src.lib.llm.provider import Provider, ProviderError
+from src.lib.llm.titles import TITLE_INSTRUCTIONS
 from src.lib.llm.types import (
     ChatMessage,
     GenerationOptions,
@@ -47,6 +50,7 @@ DEMO_MODEL = ModelInfo(id="demo", name="Demo model", provider="demo", supports_t
 FAIL_TRIGGER = "[[fail]]"
 FAIL_AFTER_TOKENS = 3
 QUOTE_CHARS = 200
+TITLE_WORDS = 6
 
 _WORD = re.compile(r"\s*\S+\s*")
 _TIME = re.compile(r"\btime\b", re.IGNORECASE)
@@ -119,6 +123,11 @@ def _answer_user(messages: list[ChatMessage], offered: set[str]) -> _Reply:
     return _Reply(f"This is the demo model. Let me ask {names} for that.", calls)
 
 
+def _answer_title_request(messages: list[ChatMessage]) -> _Reply:
+    text = next((m.content or "" for m in messages if m.role == "user"), "")
+    return _Reply(" ".join(text.split()[:TITLE_WORDS]), [])
+
+
 def _answer_tool_results(messages: list[ChatMessage]) -> _Reply:
     results: list[str] = []
     for message in reversed(messages):
@@ -157,7 +166,9 @@ class DemoProvider(Provider):
         Raises:
             ProviderError: PROVIDER_UNAVAILABLE, when the last user message holds FAIL_TRIGGER.
         """
-        if messages and messages[-1].role == "tool":
+        if messages and messages[0].content == TITLE_INSTRUCTIONS:
+            reply = _answer_title_request(messages)
+        elif messages and messages[-1].role == "tool":
             reply = _answer_tool_results(messages)
         else:
             reply = _answer_user(messages, {tool.name for tool in tools})

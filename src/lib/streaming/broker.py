@@ -8,7 +8,8 @@ neither miss nor duplicate an event.
 
 Offers:
 - `Broker`: the interface (generation lock, publish, subscribe with replay, stop requests,
-  decisions on tool calls that wait for approval, access changes).
+  decisions on tool calls that wait for approval, access changes; and `user_events`, the
+  user-event broker that travels the same way).
   `subscribe` is implemented here once, over the `EventCursor` each broker provides.
 - `GenerationInfo`: the running generation of a chat.
 - `SubscriberLaggedError`: a subscriber fell behind what the log still holds.
@@ -30,6 +31,7 @@ from src.core.exceptions import ServiceUnavailableError
 from src.lib import metrics
 from src.lib.llm.approval import ToolDecision
 from src.lib.streaming.events import StreamEvent, StreamFailed, TextDelta, is_terminal
+from src.lib.streaming.user_events import UserEventBroker
 
 OUTAGE_FAILURE = (
     "BROKER_UNAVAILABLE",
@@ -137,7 +139,11 @@ class Broker(ABC):
         max_events: How many events each chat's log keeps (older ones are trimmed).
         retention_seconds: How long an idle chat's log is kept after its last event.
         batch_size: The most events a subscriber takes from the log at once.
+        user_events: Each user's events (`user_events`), carried the way this broker carries
+            chat events.
     """
+
+    user_events: UserEventBroker
 
     def __init__(
         self,

@@ -11,6 +11,11 @@ Operations:
 - close_orphans: one such pass.
 - broker_for: the broker to follow a reply on (in memory while it runs here).
 
+The owner's devices hear of each reply on the user events (GenerationStarted when its task
+begins, GenerationEnded once it is saved and its end published); after a COMPLETE reply the
+`TitleWriter`, when given, titles a chat that still waits for a title, in a task of its own
+that `shutdown` cancels.
+
 A generation publishes every event through the `Fanout` (this process's subscribers from
 memory, the others through the broker); its lock is renewed and its partial reply saved every
 `flush_interval` seconds, with those of all other running replies (see `upkeep`). It ends by
@@ -23,6 +28,7 @@ for the owner's decision (see `approvals.ApprovalGate`).
 import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from loguru import logger
@@ -34,7 +40,7 @@ from src.lib.llm.approval import Approvals, ToolDecision
 from src.lib.llm.provider import Provider, ProviderError
 from src.lib.llm.tools.registry import ToolContext, ToolRegistry
 from src.lib.llm.types import ChatMessage, GenerationOptions, TextChunk, Usage
-from src.lib.parts import tool_call_part
+from src.lib.parts import text_of, tool_call_part
 from src.lib.streaming.approvals import ApprovalGate
 from src.lib.streaming.broker import Broker, BrokerUnavailableError
 from src.lib.streaming.events import (
@@ -50,7 +56,9 @@ from src.lib.streaming.orphans import OrphanCloser
 from src.lib.streaming.reply import ReplyState
 from src.lib.streaming.saving import FinalSaver
 from src.lib.streaming.store import FinalSave, ReplyStore
+from src.lib.streaming.titles import TitleRequest, TitleWriter
 from src.lib.streaming.upkeep import ReplyUpkeep
+from src.lib.streaming.user_events import GenerationEnded, GenerationStarted
 
 INTERNAL_FAILURE = ("INTERNAL_ERROR", "Something went wrong while writing the reply.")
 UNSAVED_FAILURE = ("INTERNAL_ERROR", "The reply could not be saved.")
@@ -107,8 +115,10 @@ class GenerationManager:
         flush_interval: float,
         save_deadline: float,
         approval_timeout: float = 600.0,
+        titles: TitleWriter | None = None,
     ) -> None:
         self.broker = broker
+        self.titles = titles
         self.store = store
         self.tools = tools
         self.max_steps = max_steps
@@ -193,6 +203,8 @@ class GenerationManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.titles is not None:
+            await self.titles.close()
         await self.upkeep.close()
 
     async def _maintain(self) -> None:
@@ -222,6 +234,10 @@ class GenerationManager:
             partial(self._save_progress, request, reply),
         )
         try:
+            started = GenerationStarted(
+                request.chat_id, request.message_id, request.model, datetime.now(UTC)
+            )
+            await self.broker.user_events.announce(request.user_id, started)
             async with (
                 self.broker.stop_requests(chat_id, message_id) as stop,
                 self.broker.decisions(chat_id, message_id, gate.decide),
@@ -352,3 +368,21 @@ class GenerationManager:
             await self.fanout.publish(request.chat_id, terminal, last=True)
         finally:
             await self.fanout.finish(request.chat_id, message_id)
+        await self._ended(request, reply, outcome)
+
+    async def _ended(
+        self, request: GenerationRequest, reply: ReplyState, outcome: _Outcome
+    ) -> None:
+        """Tell the owner's devices that the reply ended; have a completed one's chat titled."""
+        ended = GenerationEnded(
+            request.chat_id, request.message_id, outcome.status, outcome.finish_reason
+        )
+        await self.broker.user_events.announce(request.user_id, ended)
+        if self.titles is not None and outcome.status == MessageStatus.COMPLETE:
+            question = next((m.content for m in reversed(request.history) if m.role == "user"), "")
+            answer = text_of(reply.parts())
+            self.titles.schedule(
+                TitleRequest(
+                    request.chat_id, request.user_id, request.model, question or "", answer
+                )
+            )

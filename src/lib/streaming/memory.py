@@ -1,6 +1,10 @@
-"""The in-memory broker, for a single server process (the default, no setup).
+"""The in-memory brokers, for a single server process (the default, no setup).
 
-Offers `InMemoryBroker`. Each chat has a bounded ring of events with absolute offsets, a lock
+Offers `InMemoryBroker` and `InMemoryUserEvents` (the broker's `user_events`: each user with
+subscribers has a bounded ring of events and a wake-up event, forgotten with its last
+subscriber; events of a user nobody follows are dropped at once).
+
+`InMemoryBroker`: Each chat has a bounded ring of events with absolute offsets, a lock
 record and one wake-up event shared by its waiting subscribers: publishing is an append and a
 wake-up, with no per-subscriber work beyond what asyncio does to resume the waiters. A chat's
 state is forgotten `retention_seconds` after its last activity once no generation holds its lock
@@ -9,7 +13,7 @@ and no one subscribes.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -25,18 +29,19 @@ from src.lib.streaming.broker import (
     last_seq_of,
 )
 from src.lib.streaming.events import StreamEvent
+from src.lib.streaming.user_events import UserEvent, UserEventBroker
 
 MAX_SWEEP_INTERVAL_SECONDS = 60.0
 
 
-class _EventLog:
+class _EventLog[E]:
     """A ring holding the last `capacity` events, addressed by absolute offsets."""
 
     __slots__ = ("_capacity", "_ring", "end")
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._ring: list[StreamEvent] = []
+        self._ring: list[E] = []
         self.end = 0
 
     @property
@@ -44,7 +49,7 @@ class _EventLog:
         """The offset of the oldest event still held."""
         return max(0, self.end - self._capacity)
 
-    def append(self, event: StreamEvent) -> None:
+    def append(self, event: E) -> None:
         """Add an event at offset `end`, dropping the oldest when full."""
         if len(self._ring) < self._capacity:
             self._ring.append(event)
@@ -52,11 +57,11 @@ class _EventLog:
             self._ring[self.end % self._capacity] = event
         self.end += 1
 
-    def last(self) -> StreamEvent | None:
+    def last(self) -> E | None:
         """The newest event, if any."""
         return self._ring[(self.end - 1) % self._capacity] if self.end else None
 
-    def read(self, offset: int, limit: int) -> list[StreamEvent]:
+    def read(self, offset: int, limit: int) -> list[E]:
         """The events from `offset` (held, and before `end`), at most `limit` of them."""
         count = min(self.end - offset, limit)
         first = offset % self._capacity
@@ -88,7 +93,7 @@ class _ChatState:
 
     def __init__(self, max_events: int, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self.log = _EventLog(max_events)
+        self.log: _EventLog[StreamEvent] = _EventLog(max_events)
         self.lock: _Lock | None = None
         self.generation_start: int | None = None
         self.generation_id: UUID | None = None
@@ -175,6 +180,7 @@ class InMemoryBroker(Broker):
         self._deciders: dict[UUID, Callable[[ToolDecision], object]] = {}
         self._next_sweep = 0.0
         self._access_watchers: dict[UUID, set[asyncio.Event]] = {}
+        self.user_events = InMemoryUserEvents()
 
     def subscriber_count(self, chat_id: UUID) -> int:
         """Count the chat's open subscriptions (for metrics and tests).
@@ -322,3 +328,65 @@ class InMemoryBroker(Broker):
                 and now - state.active_at > self.retention_seconds
             ):
                 del self._chats[chat_id]
+
+
+class _UserState:
+    """One user's recent events and waiting subscribers."""
+
+    __slots__ = ("_wakeup", "log", "subscribers")
+
+    def __init__(self, max_events: int) -> None:
+        self.log: _EventLog[UserEvent] = _EventLog(max_events)
+        self.subscribers = 0
+        self._wakeup = asyncio.Event()
+
+    def append(self, event: UserEvent) -> None:
+        self.log.append(event)
+        self._wakeup.set()
+        self._wakeup = asyncio.Event()
+
+    async def wait_for_append(self) -> None:
+        await self._wakeup.wait()
+
+
+class InMemoryUserEvents(UserEventBroker):
+    """User events within this process (see the module docstring)."""
+
+    def __init__(self, max_events: int = 1_000) -> None:
+        super().__init__(max_events)
+        self._users: dict[UUID, _UserState] = {}
+
+    async def publish(self, user_id: UUID, event: UserEvent) -> None:
+        """See `UserEventBroker.publish`."""
+        state = self._users.get(user_id)
+        if state is not None:
+            state.append(event)
+
+    async def subscribe(self, user_id: UUID) -> AsyncGenerator[UserEvent, None]:
+        """See `UserEventBroker.subscribe`."""
+        state = self._users.get(user_id)
+        if state is None:
+            state = self._users[user_id] = _UserState(self.max_events)
+        state.subscribers += 1
+        offset = state.log.end
+        try:
+            while True:
+                while offset >= state.log.end:
+                    await state.wait_for_append()
+                if offset < state.log.start:
+                    raise SubscriberLaggedError(
+                        f"user events subscriber fell {state.log.end - offset} events behind"
+                    )
+                events = state.log.read(offset, self.max_events)
+                offset += len(events)
+                for event in events:
+                    yield event
+        finally:
+            state.subscribers -= 1
+            if not state.subscribers:
+                del self._users[user_id]
+
+    def subscriber_count(self, user_id: UUID) -> int:
+        """See `UserEventBroker.subscriber_count`."""
+        state = self._users.get(user_id)
+        return 0 if state is None else state.subscribers

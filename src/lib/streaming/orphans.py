@@ -7,7 +7,8 @@ marks it INTERRUPTED (finish reason CANCELLED, text kept) only while it is still
 so of several processes closing one reply exactly one does. That one then takes the chat's
 lock for a moment to publish the reply's terminal event after its last one, so that every
 watcher sees the reply end; when another reply already holds the lock, its StreamStarted has
-already told the watchers that ours is over.
+already told the watchers that ours is over. The chat's owner hears of it on the user
+events too (GenerationEnded, INTERRUPTED), as of a reply that ended in its own process.
 
 Operations:
 - OrphanCloser.close: close the orphans of every process; returns how many it closed.
@@ -18,10 +19,11 @@ from collections.abc import Collection
 
 from loguru import logger
 
-from src.core.enums import FinishReason
+from src.core.enums import FinishReason, MessageStatus
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.events import StreamFinished
 from src.lib.streaming.store import ReplyStore, StaleReply
+from src.lib.streaming.user_events import GenerationEnded
 
 
 class OrphanCloser:
@@ -51,6 +53,7 @@ class OrphanCloser:
         for reply in orphans:
             if reply.message_id in closed:
                 await self._announce_end(reply)
+                await self._announce_to_owner(reply)
         if closed:
             logger.warning("closed {} replies whose generation had died", len(closed))
         return len(closed)
@@ -66,3 +69,8 @@ class OrphanCloser:
             await self.broker.publish(chat_id, finished)
         finally:
             await self.broker.finish_generation(chat_id, message_id)
+
+    async def _announce_to_owner(self, reply: StaleReply) -> None:
+        status, reason = MessageStatus.INTERRUPTED, FinishReason.CANCELLED
+        ended = GenerationEnded(reply.chat_id, reply.message_id, status, reason)
+        await self.broker.user_events.announce(reply.user_id, ended)

@@ -16,6 +16,8 @@ and its scripts and transactions stay valid there:
   process watches all stop and decision channels over one pattern subscription
   (`redis_signals.SignalWatch`).
 - `reader:{uuid}`: each process's doorbell stream (see `redis_reader`).
+- `user:{id}:events` and `user:{id}:n`: a user's events (see `redis_user_events`), read by
+  the same reader as the chats' streams.
 
 The log keys expire `retention_seconds` after the last publish, heartbeat or finish. When Redis
 does not answer, every operation raises `BrokerUnavailableError` (code SERVICE_UNAVAILABLE)
@@ -40,13 +42,12 @@ checked with a PING before it is used again.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from loguru import logger
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -64,8 +65,16 @@ from src.lib.streaming.broker import (
 )
 from src.lib.streaming.events import StreamEvent, decode_event, encode_event
 from src.lib.streaming.redis_batch import CommandBatcher
-from src.lib.streaming.redis_reader import Position, StreamEntry, StreamReader, parse_id
+from src.lib.streaming.redis_errors import reachable
+from src.lib.streaming.redis_reader import (
+    FeedCursor,
+    Position,
+    StreamEntry,
+    StreamReader,
+    parse_id,
+)
 from src.lib.streaming.redis_signals import SignalWatch, signal_data
+from src.lib.streaming.redis_user_events import RedisUserEvents
 
 BLOCK_MILLISECONDS = 10_000
 """How long the blocking XREAD waits before it is simply issued again."""
@@ -84,25 +93,15 @@ WAIT_RETRIES = 3
 """How often the blocking XREAD and the signal subscription reconnect before giving up."""
 
 
-@contextmanager
-def _reachable() -> Iterator[None]:
-    """Turn Redis not answering into `BrokerUnavailableError` (a stable error for callers)."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-        logger.warning("Redis does not answer: {}", error)
-        raise BrokerUnavailableError() from error
-
-
 class _ReachableCursor(EventCursor):
     """A cursor whose reads raise `BrokerUnavailableError` when Redis does not answer."""
 
-    def __init__(self, cursor: EventCursor) -> None:
-        super().__init__(cursor.replay_generation)
+    def __init__(self, cursor: FeedCursor[StreamEvent], replay_generation: UUID | None) -> None:
+        super().__init__(replay_generation)
         self._cursor = cursor
 
     async def read(self) -> list[StreamEvent]:
-        with _reachable():
+        with reachable():
             return await self._cursor.read()
 
     def waiting(self) -> int:
@@ -259,6 +258,9 @@ class RedisBroker(Broker):
         self._stop_pattern = f"{prefix}chat:*:stop"
         self._decision_pattern = f"{prefix}chat:*:decision"
         self._signals = SignalWatch(self._waits, [self._stop_pattern, self._decision_pattern])
+        self.user_events = RedisUserEvents(
+            self._redis, self._writer, self._reader, prefix=prefix, retention_ms=self._retention_ms
+        )
 
     @property
     def streams_read(self) -> int:
@@ -276,7 +278,7 @@ class RedisBroker(Broker):
                 "started_at": datetime.now(UTC).isoformat(),
             }
         )
-        with _reachable():
+        with reachable():
             taken = await self._start(
                 keys=[keys.lock, keys.events, keys.log],
                 args=[value, self._lock_ttl_ms, str(message_id), self._retention_ms],
@@ -286,7 +288,7 @@ class RedisBroker(Broker):
     async def heartbeat(self, chat_id: UUID, message_id: UUID) -> bool:
         """See `Broker.heartbeat`; also keeps the running generation's log from expiring."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             extended = await self._writer.call_script(
                 self._heartbeat,
                 [keys.lock, keys.events, keys.log],
@@ -297,7 +299,7 @@ class RedisBroker(Broker):
     async def finish_generation(self, chat_id: UUID, message_id: UUID) -> None:
         """See `Broker.finish_generation`."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             await self._writer.call_script(
                 self._finish,
                 [keys.lock, keys.events, keys.log, keys.stop_flag],
@@ -310,7 +312,7 @@ class RedisBroker(Broker):
 
     async def active_generations(self, chat_ids: list[UUID]) -> dict[UUID, GenerationInfo]:
         """See `Broker.active_generations`: one round trip for all the chats."""
-        with _reachable():
+        with reachable():
             async with self._redis.pipeline(transaction=False) as pipe:
                 for chat_id in chat_ids:
                     keys = _ChatKeys(self._prefix, chat_id)
@@ -329,7 +331,7 @@ class RedisBroker(Broker):
         Returns once the event is in Redis; this process's subscribers of the chat then have it.
         """
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             entry_id, n = await self._writer.call_script(
                 self._publish,
                 [keys.events, keys.log],
@@ -340,7 +342,7 @@ class RedisBroker(Broker):
     async def request_stop(self, chat_id: UUID) -> bool:
         """See `Broker.request_stop`: sets the stop flag and publishes on the stop channel."""
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             running = await self._request_stop(
                 keys=[keys.lock, keys.stop_flag], args=[keys.stop_channel, self._lock_ttl_ms]
             )
@@ -359,7 +361,7 @@ class RedisBroker(Broker):
             self._stop_pattern, str(message_id), lambda _: stopped.set()
         ):
             try:
-                with _reachable():
+                with reachable():
                     flag = await self._redis.get(keys.stop_flag)
             except BrokerUnavailableError:  # the generation goes on; a stop may not reach it
                 flag = None
@@ -370,7 +372,7 @@ class RedisBroker(Broker):
     async def send_decision(self, chat_id: UUID, message_id: UUID, decision: ToolDecision) -> None:
         """See `Broker.send_decision`: published on the chat's decision channel."""
         channel = _ChatKeys(self._prefix, chat_id).decision_channel
-        with _reachable():
+        with reachable():
             await self._redis.publish(channel, signal_data(str(message_id), decision.encode()))
 
     @asynccontextmanager
@@ -387,7 +389,7 @@ class RedisBroker(Broker):
         """See `Broker.announce_access_change`: this process's watchers at once, then Redis's."""
         key = _access_key(chat_id)
         self._signals.notify(self._stop_pattern, key)
-        with _reachable():
+        with reachable():
             await self._redis.publish(_ChatKeys(self._prefix, chat_id).stop_channel, key)
 
     @asynccontextmanager
@@ -419,7 +421,7 @@ class RedisBroker(Broker):
         self, chat_id: UUID, after_seq: int | None
     ) -> AsyncIterator[EventCursor]:
         keys = _ChatKeys(self._prefix, chat_id)
-        with _reachable():
+        with reachable():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.exists(keys.lock)
                 pipe.hmget(keys.log, ["n", "start", "start_n", "gen"])
@@ -433,9 +435,9 @@ class RedisBroker(Broker):
         )
         position, replayed = snapshot.start(after_seq)
         async with self._reader.open_cursor(
-            keys.events, snapshot.tail, position, replayed
+            keys.events, snapshot.tail, position, decode_event
         ) as cursor:
-            yield _ReachableCursor(cursor)
+            yield _ReachableCursor(cursor, replayed)
 
 
 def _access_key(chat_id: UUID) -> str:

@@ -1,7 +1,8 @@
-"""Reading the chats' Redis streams for this process's subscribers, over one connection.
+"""Reading the Redis streams of chats and users for this process's subscribers, on one connection.
 
 Offers:
-- `StreamReader`: keeps a `Feed` for each chat stream that has subscribers in this process and
+- `StreamReader`: keeps a `Feed` for each stream that has subscribers in this process (a chat's
+  events, or a user's events: each feed decodes its entries with its own `decode`) and
   one task that reads all those streams with a single blocking XREAD at a time, on a dedicated
   connection, and appends what it reads to the feeds. Operations: `open_cursor` (a subscriber's
   cursor, for as long as the subscription lasts), `follow` (an entry this process just
@@ -36,7 +37,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from loguru import logger
 from redis.asyncio import Redis
@@ -44,15 +44,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.typing import KeyT, StreamIdT
 
 from src.lib import metrics
-from src.lib.streaming.broker import EventCursor, SubscriberLaggedError
-from src.lib.streaming.events import StreamEvent, decode_event
+from src.lib.streaming.broker import SubscriberLaggedError
 from src.lib.streaming.redis_batch import CommandBatcher
 
 type StreamId = tuple[int, int]
 """A stream entry id (`milliseconds-sequence`), comparable."""
 
 type Position = tuple[StreamId, int]
-"""A place in a chat's log: the last entry id read and the next expected entry number."""
+"""A place in a stream's log: the last entry id read and the next expected entry number."""
 
 DOORBELL_TTL_MILLISECONDS = 60_000
 """How long an unrung doorbell outlives its last ring."""
@@ -69,54 +68,60 @@ def format_id(entry_id: StreamId) -> str:
     return f"{entry_id[0]}-{entry_id[1]}"
 
 
+type Decode[E] = Callable[[str], E]
+"""Turns an entry's encoded event (its field `e`) into the event."""
+
+
 @dataclass(frozen=True, slots=True)
-class StreamEntry:
-    """One entry of a chat's stream, decoded.
+class StreamEntry[E]:
+    """One entry of a stream, decoded.
 
     Attributes:
         id: Its stream id.
-        n: Its absolute number in the chat's log.
+        n: Its absolute number in the stream's log.
         event: The event it holds.
     """
 
     id: StreamId
     n: int
-    event: StreamEvent
+    event: E
 
 
-def _entry_id(entry: StreamEntry) -> StreamId:
+def _entry_id(entry: StreamEntry[object]) -> StreamId:
     return entry.id
 
 
-def _decode(
-    entries: list[tuple[str, dict[str, str]]], after: StreamId = (0, 0)
-) -> list[StreamEntry]:
+def _decode[E](
+    entries: list[tuple[str, dict[str, str]]], decode: Decode[E], after: StreamId = (0, 0)
+) -> list[StreamEntry[E]]:
     """The entries of an XREAD reply with an id greater than `after`, decoded."""
     decoded = []
     for text, fields in entries:
         entry_id = parse_id(text)
         if entry_id > after:
-            decoded.append(StreamEntry(entry_id, int(fields["n"]), decode_event(fields["e"])))
+            decoded.append(StreamEntry(entry_id, int(fields["n"]), decode(fields["e"])))
     return decoded
 
 
-class Feed:
+class Feed[E]:
     """The entries of one stream after `start` up to `last`, for this process's subscribers.
 
     Attributes:
         key: The stream.
+        decode: How its entries' events are decoded.
         start: Every entry after it, up to `last`, is held.
         last: The newest entry known here (read by the reader, or published by this process).
         cursors: The cursors reading it; what all of them have read is dropped.
     """
 
-    def __init__(self, key: str, tail: Position, capacity: int) -> None:
+    def __init__(self, key: str, tail: Position, capacity: int, decode: Decode[E]) -> None:
         self.key = key
+        self.decode = decode
         self.start = self.last = tail[0]
-        self.cursors: set[FeedCursor] = set()
+        self.cursors: set[FeedCursor[E]] = set()
         self._last_n = tail[1] - 1
         self._capacity = capacity
-        self._entries: list[StreamEntry] = []
+        self._entries: list[StreamEntry[E]] = []
         self._error: Exception | None = None
         self._wakeup: asyncio.Event | None = None
 
@@ -125,7 +130,7 @@ class Feed:
         """The number the entry after `last` will have."""
         return self._last_n + 1
 
-    def after(self, position: StreamId, limit: int) -> list[StreamEntry] | None:
+    def after(self, position: StreamId, limit: int) -> list[StreamEntry[E]] | None:
         """The held entries after a position, oldest first.
 
         Args:
@@ -141,15 +146,15 @@ class Feed:
         first = bisect_right(self._entries, position, key=_entry_id)
         return self._entries[first : first + limit]
 
-    def oldest(self, limit: int) -> list[StreamEntry]:
+    def oldest(self, limit: int) -> list[StreamEntry[E]]:
         """The oldest held entries, at most `limit` of them."""
         return self._entries[:limit]
 
-    def extend(self, entries: list[StreamEntry]) -> None:
+    def extend(self, entries: list[StreamEntry[E]]) -> None:
         """Take what the reader read after `last` (a run of the stream, oldest first)."""
         self._append(entries)
 
-    def follow(self, entry: StreamEntry) -> None:
+    def follow(self, entry: StreamEntry[E]) -> None:
         """Take an entry published by this process if it directly follows `last`."""
         if entry.n == self._last_n + 1 and entry.id > self.last:
             self._append([entry])
@@ -166,14 +171,14 @@ class Feed:
             redis.exceptions.ConnectionError: The feed failed (caused by its error).
         """
         if self._error is not None:
-            raise RedisConnectionError(f"reading the chat streams failed: {self._error}") from (
+            raise RedisConnectionError(f"reading the event streams failed: {self._error}") from (
                 self._error
             )
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
         await self._wakeup.wait()
 
-    def _append(self, entries: list[StreamEntry]) -> None:
+    def _append(self, entries: list[StreamEntry[E]]) -> None:
         if not entries:
             return
         self._entries += entries
@@ -194,40 +199,40 @@ class Feed:
             self._wakeup = None
 
 
-type Fetch = Callable[[str, StreamId, int], Awaitable[list[StreamEntry]]]
-"""Reads up to a number of entries of a stream after an id from Redis, without blocking."""
+type Fetch[E] = Callable[[Feed[E], StreamId, int], Awaitable[list[StreamEntry[E]]]]
+"""Reads up to a number of entries of a feed's stream after an id from Redis, without blocking."""
 
 
-class FeedCursor(EventCursor):
-    """A subscriber's position in a chat's log, read through the process's feed of the chat.
+class FeedCursor[E]:
+    """A subscriber's position in a stream, read through the process's feed of the stream.
 
     Attributes:
         position: The id of the last entry read.
     """
 
-    def __init__(
-        self,
-        feed: Feed,
-        start: Position,
-        replay_generation: UUID | None,
-        batch_size: int,
-        fetch: Fetch,
-    ) -> None:
-        super().__init__(replay_generation)
+    def __init__(self, feed: Feed[E], start: Position, batch_size: int, fetch: Fetch[E]) -> None:
         self.position, self._next_n = start
         self._feed = feed
         self._batch_size = batch_size
         self._fetch = fetch
 
-    async def read(self) -> list[StreamEvent]:
-        """See `EventCursor.read`; also raises the Redis error that ended the process's reads."""
+    async def read(self) -> list[E]:
+        """Wait until the stream holds entries past the cursor, then take up to a batch of them.
+
+        Returns:
+            At least one event, in publish order; the cursor moves past them.
+
+        Raises:
+            SubscriberLaggedError: If entries past the cursor were trimmed from the stream.
+            redis.exceptions.ConnectionError: The process's reads failed.
+        """
         while True:
             entries = self._feed.after(self.position, self._batch_size)
             if entries is None:
                 # Behind what the feed holds. Redis has nothing after the position only when
                 # the stream expired meanwhile: then the feed's entries are what is left.
                 entries = await self._fetch(
-                    self._feed.key, self.position, self._batch_size
+                    self._feed, self.position, self._batch_size
                 ) or self._feed.oldest(self._batch_size)
             if entries:
                 return self._take(entries)
@@ -237,7 +242,7 @@ class FeedCursor(EventCursor):
         """See `EventCursor.waiting`: the entries up to the newest this process knows of."""
         return self._feed.end - self._next_n
 
-    def _take(self, entries: list[StreamEntry]) -> list[StreamEvent]:
+    def _take(self, entries: list[StreamEntry[E]]) -> list[E]:
         for entry in entries:
             # A smaller number means the log expired and restarted: nothing of ours was trimmed.
             if entry.n > self._next_n:
@@ -250,7 +255,7 @@ class FeedCursor(EventCursor):
 
 
 class StreamReader:
-    """The process's one reader of the chat streams its subscribers follow (see the module)."""
+    """The process's one reader of the streams its subscribers follow (see the module)."""
 
     def __init__(
         self,
@@ -281,9 +286,9 @@ class StreamReader:
         self._capacity = capacity
         self._batch_size = batch_size
         self._block_milliseconds = block_milliseconds
-        self._feeds: dict[str, Feed] = {}
+        self._feeds: dict[str, Feed[Any]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._reading: dict[str, Feed] | None = None
+        self._reading: dict[str, Feed[Any]] | None = None
         self._rung = False
         self._rang_at = "0-0"
 
@@ -293,25 +298,25 @@ class StreamReader:
         return len(self._feeds)
 
     @asynccontextmanager
-    async def open_cursor(
-        self, key: str, tail: Position, start: Position, replay_generation: UUID | None
-    ) -> AsyncIterator[FeedCursor]:
+    async def open_cursor[E](
+        self, key: str, tail: Position, start: Position, decode: Decode[E]
+    ) -> AsyncIterator[FeedCursor[E]]:
         """A subscriber's cursor in a stream, read by the reader while the block lasts.
 
         Args:
-            key: The chat's stream.
+            key: The stream.
             tail: The position after the stream's last entry, seen when the subscription began
                 (where a new feed starts).
             start: Where the subscriber starts reading.
-            replay_generation: The generation being replayed, if any.
+            decode: How the stream's events are decoded (the same for every cursor of a key).
 
         Yields:
             The cursor.
         """
-        feed = self._feeds.get(key)
+        feed: Feed[E] | None = self._feeds.get(key)
         if feed is None:
-            feed = self._feeds[key] = Feed(key, tail, self._capacity)
-        cursor = FeedCursor(feed, start, replay_generation, self._batch_size, self._fetch)
+            feed = self._feeds[key] = Feed(key, tail, self._capacity, decode)
+        cursor = FeedCursor(feed, start, self._batch_size, self._fetch)
         feed.cursors.add(cursor)
         try:
             await self._include(feed)
@@ -321,7 +326,7 @@ class StreamReader:
             if not feed.cursors and self._feeds.get(key) is feed:
                 del self._feeds[key]
 
-    def follow(self, key: str, entry: StreamEntry) -> None:
+    def follow(self, key: str, entry: StreamEntry[Any]) -> None:
         """Hand an entry this process has just published to the stream's feed, if any."""
         feed = self._feeds.get(key)
         if feed is not None:
@@ -334,7 +339,7 @@ class StreamReader:
             await asyncio.wait([self._task])
         self._fail_all(RedisConnectionError("the broker is closed"))
 
-    async def _include(self, feed: Feed) -> None:
+    async def _include(self, feed: Feed[Any]) -> None:
         """Make sure the reader reads the feed's stream soon: start it, or ring its doorbell."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._read(), name="redis-stream-reader")
@@ -369,24 +374,24 @@ class StreamReader:
                     self._reading = None
                 self._deliver(reading, reply)
         except Exception as error:  # ends the current subscriptions, not the process
-            logger.warning("reading the chat streams failed: {}", error)
+            logger.warning("reading the event streams failed: {}", error)
             self._fail_all(error)
 
-    def _deliver(self, reading: dict[str, Feed], reply: Any) -> None:
+    def _deliver(self, reading: dict[str, Feed[Any]], reply: Any) -> None:
         for key, entries in reply or ():
             if key == self._doorbell:
                 self._rang_at = entries[-1][0]
             elif self._feeds.get(key) is (feed := reading[key]):
                 # What this process published may be there already: decode only the rest.
-                feed.extend(_decode(entries, after=feed.last))
+                feed.extend(_decode(entries, feed.decode, after=feed.last))
 
     def _fail_all(self, error: Exception) -> None:
         feeds, self._feeds = self._feeds, {}
         for feed in feeds.values():
             feed.fail(error)
 
-    async def _fetch(self, key: str, after: StreamId, count: int) -> list[StreamEntry]:
-        streams: dict[KeyT, StreamIdT] = {key: format_id(after)}
+    async def _fetch[E](self, feed: Feed[E], after: StreamId, count: int) -> list[StreamEntry[E]]:
+        streams: dict[KeyT, StreamIdT] = {feed.key: format_id(after)}
         metrics.REDIS_READ_ROUND_TRIPS.inc()
         reply: Any = await self._commands.xread(streams, count=count)
-        return _decode(reply[0][1]) if reply else []
+        return _decode(reply[0][1], feed.decode) if reply else []

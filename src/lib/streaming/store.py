@@ -19,6 +19,7 @@ class StaleReply:
     message_id: uuid.UUID
     chat_id: uuid.UUID
     model: str
+    user_id: uuid.UUID
 
 
 type PartialSave = tuple[uuid.UUID, list[dict[str, Any]]]

@@ -1,5 +1,6 @@
 """Replies outlive their subscribers: disconnect, stop, resume, watchers, slow readers, recovery."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from main import create_app
 from src.core.enums import FinishReason, MessageRole, MessageStatus, UserType
 from src.lib.db.models import Chat, Message, User
 from src.lib.streaming.memory import InMemoryBroker
+from src.lib.streaming.user_events import GenerationEnded
 from tests.api.conftest import OwnedChat
 from tests.api.stream.operations import (
     CHAT,
@@ -257,8 +259,11 @@ async def lone_app(empty_database_url: str, tmp_path: Path) -> AsyncIterator[Fas
         yield application
 
 
-async def _streaming_reply(app: FastAPI, saved_at: datetime) -> uuid.UUID:
-    """A chat holding a STREAMING reply that no generation writes, last saved at `saved_at`."""
+async def _streaming_reply(app: FastAPI, saved_at: datetime) -> tuple[uuid.UUID, uuid.UUID]:
+    """A chat holding a STREAMING reply that no generation writes, last saved at `saved_at`.
+
+    Returns the reply's id and its chat's owner.
+    """
     chat_id, reply_id = uuid.uuid4(), uuid.uuid4()
     async with app.state.runtime.session_factory.begin() as db:
         owner = User(user_type=UserType.GUEST)
@@ -279,14 +284,20 @@ async def _streaming_reply(app: FastAPI, saved_at: datetime) -> uuid.UUID:
                 updated_at=saved_at,
             )
         )
-    return reply_id
+    return reply_id, owner.id
 
 
 async def test_orphaned_replies_are_closed_keeping_their_text(lone_app: FastAPI) -> None:
     app = lone_app
-    reply_id = await _streaming_reply(app, datetime.now(UTC) - timedelta(hours=2))
+    reply_id, owner = await _streaming_reply(app, datetime.now(UTC) - timedelta(hours=2))
+    user_events = app.state.runtime.broker.user_events
+    owners_device = user_events.subscribe(owner)
+    told = asyncio.create_task(anext(owners_device))
+    await wait_until(lambda: user_events.subscriber_count(owner) == 1)
 
     assert await app.state.runtime.generations.close_orphans() == 1
+    ended = await told
+    await owners_device.aclose()
 
     async with app.state.runtime.session_factory() as db:
         message = await db.get(Message, reply_id)
@@ -296,6 +307,12 @@ async def test_orphaned_replies_are_closed_keeping_their_text(lone_app: FastAPI)
         FinishReason.CANCELLED,
         "half a reply",
     )
+    assert isinstance(ended, GenerationEnded)
+    assert (ended.message_id, ended.status, ended.finish_reason) == (
+        reply_id,
+        MessageStatus.INTERRUPTED,
+        FinishReason.CANCELLED,
+    )
     assert await app.state.runtime.generations.close_orphans() == 0
 
 
@@ -304,7 +321,7 @@ async def test_a_reply_saved_within_a_lock_ttl_is_not_taken_for_an_orphan(
 ) -> None:
     """Its lock may be gone (Redis restarted empty) while its process still writes it."""
     app = lone_app
-    reply_id = await _streaming_reply(app, datetime.now(UTC))
+    reply_id, _ = await _streaming_reply(app, datetime.now(UTC))
 
     assert await app.state.runtime.generations.close_orphans() == 0
 

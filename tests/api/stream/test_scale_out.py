@@ -3,14 +3,11 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from main import create_app
 from tests.api.stream.operations import (
     CHAT,
     CHAT_EVENTS,
@@ -20,8 +17,7 @@ from tests.api.stream.operations import (
     streamed_text,
     watch_until_finished,
 )
-from tests.conftest import make_settings, serve
-from tests.helpers import REDIS_URL, GraphQLClient, require_redis
+from tests.helpers import GraphQLClient
 from tests.ws import OperationError, open_socket
 
 LONG = "tell me everything " * 40
@@ -31,26 +27,13 @@ IDLE_SECONDS = 21  # longer than any Redis client timeout and than one blocking 
 
 @pytest.fixture
 async def two_servers(
-    app: FastAPI, database_url: str, tmp_path: Path
+    redis_servers: list[tuple[FastAPI, str]],
 ) -> AsyncIterator[tuple[list[str], GraphQLClient]]:
-    """Two apps on one database and one Redis: their WebSocket URLs and an HTTP client of B.
-
-    (`app` is the session's app on the same database: taking it gets the tables cleaned.)
-    """
-    await require_redis()
-    async with AsyncExitStack() as stack:
-        urls, apps = [], []
-        for name in ("a", "b"):
-            settings = make_settings(database_url, tmp_path / name, redis_url=REDIS_URL)
-            application = create_app(settings)
-            await stack.enter_async_context(application.router.lifespan_context(application))
-            urls.append(await stack.enter_async_context(serve(application)))
-            apps.append(application)
-        transport = httpx.ASGITransport(app=apps[1])
-        http = await stack.enter_async_context(
-            httpx.AsyncClient(transport=transport, base_url="http://b")
-        )
-        yield urls, GraphQLClient(http)
+    """Two apps on one database and one Redis: their WebSocket URLs and an HTTP client of B."""
+    (_, url_a), (app_b, url_b) = redis_servers
+    transport = httpx.ASGITransport(app=app_b)
+    async with httpx.AsyncClient(transport=transport, base_url="http://b") as http:
+        yield [url_a, url_b], GraphQLClient(http)
 
 
 async def test_a_reply_started_on_one_server_is_seen_whole_from_another(

@@ -132,7 +132,9 @@ async def test_stale_lists_the_streaming_replies_last_saved_before_a_time(
 
     stale = await ReplyRepository.stale(db, at(20))
 
-    assert sorted(stale) == sorted([(old.id, first.id, "demo"), (older.id, second.id, "demo")])
+    assert sorted(stale) == sorted(
+        [(old.id, first.id, "demo", first.user_id), (older.id, second.id, "demo", second.user_id)]
+    )
 
 
 async def test_interrupt_closes_the_given_streaming_replies_keeping_their_text(

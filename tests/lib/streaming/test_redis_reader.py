@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 
 from src.lib.streaming.broker import SubscriberLaggedError
+from src.lib.streaming.events import StreamEvent, decode_event
 from src.lib.streaming.redis_reader import Feed, FeedCursor, StreamEntry, StreamId
 from tests.lib.streaming.helpers import Generation
 
@@ -12,7 +13,7 @@ TAIL = ((100, 0), 11)
 """The stream's last entry is 100-0, the tenth of the log."""
 
 
-def entries(first_n: int, count: int) -> list[StreamEntry]:
+def entries(first_n: int, count: int) -> list[StreamEntry[StreamEvent]]:
     """Consecutive entries numbered from `first_n`, with ids after the tail."""
     generation = Generation(uuid4())
     return [
@@ -21,20 +22,24 @@ def entries(first_n: int, count: int) -> list[StreamEntry]:
     ]
 
 
-def cursor(feed: Feed, fetched: list[StreamEntry] | None = None) -> FeedCursor:
+def cursor(
+    feed: Feed[StreamEvent], fetched: list[StreamEntry[StreamEvent]] | None = None
+) -> FeedCursor[StreamEvent]:
     """A cursor at the tail whose reads from Redis return `fetched`."""
 
-    async def fetch(key: str, after: StreamId, count: int) -> list[StreamEntry]:
-        assert key == feed.key
+    async def fetch(
+        fed: Feed[StreamEvent], after: StreamId, count: int
+    ) -> list[StreamEntry[StreamEvent]]:
+        assert fed is feed
         return [entry for entry in fetched or [] if entry.id > after][:count]
 
-    reader = FeedCursor(feed, TAIL, None, 500, fetch)
+    reader = FeedCursor(feed, TAIL, 500, fetch)
     feed.cursors.add(reader)
     return reader
 
 
 async def test_a_local_entry_is_taken_only_when_it_follows_the_last_one() -> None:
-    feed = Feed("events", TAIL, capacity=10)
+    feed = Feed("events", TAIL, capacity=10, decode=decode_event)
     waiting = cursor(feed)
     eleventh, twelfth = entries(11, 2)
 
@@ -46,7 +51,7 @@ async def test_a_local_entry_is_taken_only_when_it_follows_the_last_one() -> Non
 
 
 async def test_cursors_read_the_feed_and_what_all_have_read_is_dropped() -> None:
-    feed = Feed("events", TAIL, capacity=10)
+    feed = Feed("events", TAIL, capacity=10, decode=decode_event)
     first, second = cursor(feed), cursor(feed)
     run = entries(11, 4)
 
@@ -59,7 +64,7 @@ async def test_cursors_read_the_feed_and_what_all_have_read_is_dropped() -> None
 
 
 async def test_a_cursor_behind_the_feed_reads_redis_and_reports_trimmed_entries() -> None:
-    feed = Feed("events", TAIL, capacity=2)
+    feed = Feed("events", TAIL, capacity=2, decode=decode_event)
     run = entries(11, 6)
     kept_by_redis = run[3:]
     slow = cursor(feed, fetched=kept_by_redis)
@@ -71,7 +76,7 @@ async def test_a_cursor_behind_the_feed_reads_redis_and_reports_trimmed_entries(
 
 
 async def test_a_cursor_behind_the_feed_catches_up_from_redis_then_reads_the_feed() -> None:
-    feed = Feed("events", TAIL, capacity=2)
+    feed = Feed("events", TAIL, capacity=2, decode=decode_event)
     run = entries(11, 6)
     slow = cursor(feed, fetched=run)
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Uuid, text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Uuid, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.enums import Visibility
@@ -17,6 +17,9 @@ class Chat(IdMixin, TimestampMixin, Base):
     Attributes:
         user_id: Owner (the chat is deleted with the user).
         title: At most 200 characters.
+        title_pending: Whether the model may still write the title: true for a chat created
+            without one (its title is then "New chat", or provisionally its first message) until
+            the model writes one after its first reply, or the owner renames it.
         visibility: PRIVATE (owner only) or PUBLIC (readable by anyone signed in).
         current_leaf_id: The message whose branch is shown; null when the chat is empty.
             Not a foreign key, so that chats and messages do not reference each other in a
@@ -31,6 +34,7 @@ class Chat(IdMixin, TimestampMixin, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
+    title_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
     visibility: Mapped[Visibility] = mapped_column(
         Enum(Visibility, native_enum=False, length=16), default=Visibility.PRIVATE
     )

@@ -1,4 +1,4 @@
-"""SQL for chats: idempotent creation, reads, keyset pages with search, deletion.
+"""SQL for chats: idempotent creation, reads, keyset pages with search, deletion, model titles.
 
 Reads for a caller always put the access rule in the WHERE clause, so that a chat the caller
 may not see costs the same single statement as a chat that does not exist.
@@ -77,6 +77,7 @@ class ChatRepository:
         title: str,
         visibility: Visibility,
         current_leaf_id: uuid.UUID | None = None,
+        title_pending: bool = False,
     ) -> Chat:
         """Insert a chat unless its id exists; return the row with that id, whoever owns it.
 
@@ -89,6 +90,7 @@ class ChatRepository:
             title=title,
             visibility=visibility,
             current_leaf_id=current_leaf_id,
+            title_pending=title_pending,
         )
         created: Chat | None = await db.scalar(
             insert.on_conflict_do_nothing(index_elements=[Chat.id]).returning(Chat)
@@ -180,5 +182,25 @@ class ChatRepository:
         """
         result = await db.execute(
             delete(Chat).where(Chat.id == chat_id, Chat.user_id == user_id).returning(Chat.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    @staticmethod
+    async def title_pending(db: AsyncSession, chat_id: uuid.UUID) -> bool:
+        """Whether the chat exists and the model may still write its title."""
+        return bool(await db.scalar(select(Chat.title_pending).where(Chat.id == chat_id)))
+
+    @staticmethod
+    async def set_title_if_pending(db: AsyncSession, chat_id: uuid.UUID, title: str) -> bool:
+        """Write the model's title, in one conditional update: an owner's rename wins.
+
+        Returns:
+            True when the chat still waited for a title and now has this one.
+        """
+        result = await db.execute(
+            update(Chat)
+            .where(Chat.id == chat_id, Chat.title_pending)
+            .values(title=title, title_pending=False)
+            .returning(Chat.id)
         )
         return result.scalar_one_or_none() is not None

@@ -92,14 +92,14 @@ class ReplyRepository:
     @staticmethod
     async def stale(
         db: AsyncSession, saved_before: datetime
-    ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-        """(message id, chat id, model) of the STREAMING replies last saved before a time."""
+    ) -> list[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]]:
+        """(message id, chat id, model, owner) of the STREAMING replies last saved before a time."""
         result = await db.execute(
-            select(Message.id, Message.chat_id, Message.model).where(
-                STREAMING, Message.updated_at < saved_before
-            )
+            select(Message.id, Message.chat_id, Message.model, Chat.user_id)
+            .join(Chat, Chat.id == Message.chat_id)
+            .where(STREAMING, Message.updated_at < saved_before)
         )
-        return [(row.id, row.chat_id, row.model or "") for row in result]
+        return [(row.id, row.chat_id, row.model or "", row.user_id) for row in result]
 
     @staticmethod
     async def interrupt(db: AsyncSession, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:

@@ -1,0 +1,1 @@
+"""Live sync across devices: the userEvents subscription."""

@@ -1,0 +1,1 @@
+"""Tests of live sync across devices and of titles written by the model."""
