@@ -59,14 +59,20 @@ def migrate_command() -> None:
 
 @app.command("chat")
 def chat_command(
-    url: Annotated[str, typer.Option(help="The server's address.")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The server's address (default: http://127.0.0.1:PORT).", show_default=False
+        ),
+    ] = None,
     email: Annotated[str | None, typer.Option(help="Sign in with this email.")] = None,
     guest: Annotated[bool, typer.Option("--guest", help="Start as a new guest.")] = False,
 ) -> None:
     """Chat in the terminal with a running server; Ctrl-C stops a reply."""
     credentials = ask_credentials(email, guest)
     try:
-        _run(run_chat(url, credentials, Console(highlight=False)))
+        server = url or f"http://127.0.0.1:{Settings().port}"
+        _run(run_chat(server, credentials, Console(highlight=False)))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 

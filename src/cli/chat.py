@@ -36,6 +36,7 @@ from src.cli.chat_client import (
 
 QUIT = "/quit"
 HISTORY_MESSAGES = 6  # messages of a picked chat shown before the prompt
+TOOL_RESULT_CHARS = 100  # of a tool's result shown (the model sees all of it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,27 +104,42 @@ async def _pick_chat(client: ChatClient, console: Console) -> str | None:
             chat = chats[int(answer) - 1]
             for message in await client.thread(chat.id, HISTORY_MESSAGES):
                 role = "you" if message.role == "USER" else "assistant"
-                console.print(f"[dim]{role}: {escape(message.text)}[/dim]")
+                status = "" if message.status == "COMPLETE" else f" ({message.status.lower()})"
+                line = f"[dim]{role}{status}: {escape(message.text)}[/dim]"
+                console.print(line, soft_wrap=True)
             return chat.id
         console.print(f"[red]Enter a number from 1 to {len(chats)}, or nothing.[/red]")
 
 
-def _render(console: Console, event: Event) -> None:
-    """Print one event of a reply."""
-    if isinstance(event, Delta):
-        console.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
-    elif isinstance(event, ToolCall):
-        arguments = json.dumps(event.arguments, ensure_ascii=False)
-        console.print(f"\n[dim]-> {escape(event.name)}({escape(arguments)})[/dim]")
-    elif isinstance(event, ToolResult):
-        style = "red" if event.is_error else "dim"
-        result = escape(json.dumps(event.result, ensure_ascii=False))
-        console.print(f"[{style}]<- {result}[/{style}]")
-    elif isinstance(event, Finished):
-        tokens = f", {event.output_tokens} tokens" if event.output_tokens is not None else ""
-        console.print(f"\n[dim]({event.finish_reason.lower()}{tokens})[/dim]")
-    elif isinstance(event, Failed):
-        console.print(f"\n[red]{escape(event.code)}: {escape(event.message)}[/red]")
+class _Renderer:
+    """Prints the events of one reply; text after a tool's lines starts on a fresh line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.line_start = False  # the cursor is at the start of a line, after tool lines
+
+    def __call__(self, event: Event) -> None:
+        """Print one event."""
+        console = self.console
+        if isinstance(event, Delta):
+            text = event.text.lstrip("\n") if self.line_start else event.text
+            self.line_start = self.line_start and not text
+            console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        elif isinstance(event, ToolCall):
+            arguments = escape(json.dumps(event.arguments, ensure_ascii=False))
+            console.print(f"\n[dim]-> {escape(event.name)}({arguments})[/dim]", soft_wrap=True)
+            self.line_start = True
+        elif isinstance(event, ToolResult):
+            style = "red" if event.is_error else "dim"
+            result = json.dumps(event.result, ensure_ascii=False)
+            if len(result) > TOOL_RESULT_CHARS:
+                result = result[:TOOL_RESULT_CHARS] + "..."
+            console.print(f"[{style}]<- {escape(result)}[/{style}]", soft_wrap=True)
+        elif isinstance(event, Finished):
+            tokens = f", {event.output_tokens} tokens" if event.output_tokens is not None else ""
+            console.print(f"\n[dim]({event.finish_reason.lower()}{tokens})[/dim]")
+        elif isinstance(event, Failed):
+            console.print(f"\n[red]{escape(event.code)}: {escape(event.message)}[/red]")
 
 
 class _Interrupts:
@@ -154,9 +170,10 @@ async def _stream(client: ChatClient, console: Console, chat_id: str, text: str)
     reply = client.reply(chat_id, text)
     console.print("assistant> ", end="", style="bold green")
     interrupts = _Interrupts(reply, console)
+    render = _Renderer(console)
     with interrupts:
         async for event in reply.events():
-            _render(console, event)
+            render(event)
     if interrupts.stopping is not None:
         await interrupts.stopping
 

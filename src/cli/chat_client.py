@@ -81,8 +81,8 @@ class ApiError(Exception):
     """The server refused an operation.
 
     Attributes:
-        code: The error's `extensions.code` (CONNECTION_LOST when the server could not be
-            reached again).
+        code: The error's `extensions.code`; UNREACHABLE when the server does not answer HTTP,
+            CONNECTION_LOST when a reply's connection could not be opened again.
         message: The message, fit to show.
     """
 
@@ -394,7 +394,10 @@ class ChatClient:
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         body = {"query": query, "variables": variables}
-        response = await self._http.post(self.graphql_url, json=body, headers=headers)
+        try:
+            response = await self._http.post(self.graphql_url, json=body, headers=headers)
+        except httpx.TransportError as error:
+            raise ApiError("UNREACHABLE", f"{self.graphql_url} does not answer: {error}") from error
         answer: dict[str, Any] = response.json()
         if answer.get("errors"):
             raise ApiError.from_errors(answer["errors"])

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from src.cli.chat_client import ChatClient, Delta, Event, Finished, Reply, Started
+from src.cli.chat_client import ApiError, ChatClient, Delta, Event, Finished, Reply, Started
 from tests.cli.commands import environment
-from tests.processes import ROOT, ServerProcess, server_process
+from tests.processes import ROOT, ServerProcess, free_port, server_process
 
 LONG = "tell me everything " * 60  # the demo model quotes it: a reply of some 80 tokens
 
@@ -133,6 +133,15 @@ async def test_stop_ends_the_reply_on_the_server_and_keeps_its_text(
     saved = (await guest.thread(chat_id))[-1]
     assert (saved.status, saved.text) == ("INTERRUPTED", reply.text)
     assert long_reply.startswith(saved.text) and len(saved.text) < len(long_reply)
+
+
+async def test_a_server_that_does_not_answer_is_a_clear_error() -> None:
+    async with ChatClient(f"http://127.0.0.1:{free_port()}") as client:
+        with pytest.raises(ApiError) as raised:
+            await client.login_as_guest()
+
+    assert raised.value.code == "UNREACHABLE"
+    assert "does not answer" in raised.value.message
 
 
 async def _chat_process(server: ServerProcess) -> asyncio.subprocess.Process:
