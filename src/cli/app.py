@@ -18,8 +18,8 @@ from rich.console import Console
 
 from src.cli import admin
 from src.cli.chat import ask_credentials, run_chat
-from src.cli.chat_client import ApiError
 from src.cli.serve import serve
+from src.cli.transport import ApiError
 from src.core.config import Settings, get_settings
 from src.core.exceptions import AppError
 

@@ -21,18 +21,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from src.cli.chat_client import (
-    ApiError,
-    ChatClient,
-    ChatSummary,
-    Delta,
-    Event,
-    Failed,
-    Finished,
-    Reply,
-    ToolCall,
-    ToolResult,
-)
+from src.cli.chat_client import ChatClient, ChatSummary, Reply
+from src.cli.chat_events import Delta, Event, Failed, Finished, ToolCall, ToolResult
+from src.cli.transport import ApiError
 
 QUIT = "/quit"
 HISTORY_MESSAGES = 6  # messages of a picked chat shown before the prompt

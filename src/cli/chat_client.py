@@ -2,40 +2,45 @@
 
 Offers:
 - ChatClient: one user's client, GraphQL over HTTP (httpx) and graphql-transport-ws
-  (websockets); the access token is refreshed before it expires.
+  (src/cli/transport.py); the access token is refreshed before it expires.
 - Reply: one reply followed to its end. After a dropped connection it resumes with
   `chatEvents(chatId, afterSeq)` from the last event it took (before the first one, it sends
   `chatStream` again with the same message id, which the server does not repeat), so that no
-  text is lost or repeated; `stop` asks the server to stop the generation.
-- The events a reply yields: Started, Delta, ToolCall, ToolResult, Finished, Failed.
+  text is lost or repeated; `stop` asks the server to stop the generation. Its events are
+  those of src/cli/chat_events.py.
 - Account, ChatSummary, ThreadMessage: what the queries return.
-- ApiError: an error the server answered, with its `extensions.code`.
 
 Nothing here prints: src/cli/chat.py renders.
 """
 
 import asyncio
-import itertools
-import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing, suppress
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
-from websockets.typing import Subprotocol
 
-PROTOCOL = Subprotocol("graphql-transport-ws")
+from src.cli.chat_events import (
+    CHAT_EVENTS,
+    CHAT_STREAM,
+    Delta,
+    Event,
+    Failed,
+    Finished,
+    Started,
+    parse_event,
+)
+from src.cli.transport import TIMEOUT_SECONDS, ApiError, GraphQLSocket
+
 REFRESH_MARGIN_SECONDS = 60  # refresh the access token this long before it expires
 MAX_ATTEMPTS = 5  # reconnections in a row without an event before a reply gives up
 RETRY_DELAY_SECONDS = 0.5  # times the attempt number, between reconnections
-TIMEOUT_SECONDS = 30
 
 ACCOUNT_FIELDS = "accessToken refreshToken expiresIn user { id email userType }"
 LOGIN = f"""
@@ -56,130 +61,6 @@ query Thread($id: ID!, $last: Int!) {
 }
 """
 STOP = "mutation Stop($chatId: ID!) { stopGeneration(chatId: $chatId) }"
-EVENT_FIELDS = """
-  __typename
-  ... on StreamStarted { seq assistantMessageId model }
-  ... on TextDelta { seq messageId delta }
-  ... on ToolCallEvent { seq messageId toolName arguments }
-  ... on ToolResultEvent { seq messageId result isError }
-  ... on StreamFinished {
-    seq finishReason usage { outputTokens } message { id status text }
-  }
-  ... on StreamFailed { seq messageId code errorMessage }
-"""
-CHAT_STREAM = f"""
-subscription Stream($input: ChatStreamInput!) {{ chatStream(input: $input) {{ {EVENT_FIELDS} }} }}
-"""
-CHAT_EVENTS = f"""
-subscription Events($chatId: ID!, $afterSeq: Int) {{
-  chatEvents(chatId: $chatId, afterSeq: $afterSeq) {{ {EVENT_FIELDS} }}
-}}
-"""
-
-
-class ApiError(Exception):
-    """The server refused an operation.
-
-    Attributes:
-        code: The error's `extensions.code`; UNREACHABLE when the server does not answer HTTP,
-            CONNECTION_LOST when a reply's connection could not be opened again.
-        message: The message, fit to show.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-    @classmethod
-    def from_errors(cls, errors: list[dict[str, Any]]) -> "ApiError":
-        """The first of a GraphQL response's errors."""
-        first = errors[0] if errors else {}
-        code = str(first.get("extensions", {}).get("code", "ERROR"))
-        return cls(code, str(first.get("message", "The server refused the request.")))
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """The reply began: its assistant message and model."""
-
-    seq: int
-    message_id: str
-    model: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    """More text of the reply."""
-
-    seq: int
-    message_id: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """The model called a tool."""
-
-    seq: int
-    message_id: str
-    name: str
-    arguments: Any
-
-
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    """A tool answered."""
-
-    seq: int
-    message_id: str
-    result: Any
-    is_error: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """The reply ended and is saved: why it ended, and the saved text."""
-
-    seq: int
-    message_id: str
-    finish_reason: str
-    status: str
-    text: str
-    output_tokens: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """The reply failed."""
-
-    seq: int
-    message_id: str
-    code: str
-    message: str
-
-
-Event = Started | Delta | ToolCall | ToolResult | Finished | Failed
-
-
-def parse_event(data: dict[str, Any]) -> Event:
-    """The event of one StreamEvent result (as selected by EVENT_FIELDS)."""
-    kind, seq = data["__typename"], data["seq"]
-    if kind == "StreamStarted":
-        return Started(seq, data["assistantMessageId"], data["model"])
-    if kind == "TextDelta":
-        return Delta(seq, data["messageId"], data["delta"])
-    if kind == "ToolCallEvent":
-        return ToolCall(seq, data["messageId"], data["toolName"], data["arguments"])
-    if kind == "ToolResultEvent":
-        return ToolResult(seq, data["messageId"], data["result"], data["isError"])
-    if kind == "StreamFinished":
-        message, usage = data["message"], data["usage"]
-        tokens = usage["outputTokens"] if usage else None
-        return Finished(
-            seq, message["id"], data["finishReason"], message["status"], message["text"], tokens
-        )
-    return Failed(seq, data["messageId"], data["code"], data["errorMessage"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,88 +97,6 @@ class _Tokens:
     expires_at: float  # time.monotonic()
 
 
-class _Socket:
-    """One graphql-transport-ws connection, acknowledged."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-        self._ids = itertools.count(1)
-
-    @classmethod
-    async def open(cls, url: str, token: str) -> "_Socket":
-        """Connect and authenticate with `connection_init`.
-
-        Raises:
-            ApiError: The server refused the token (UNAUTHENTICATED).
-        """
-        connection = await websockets.connect(
-            url, subprotocols=[PROTOCOL], open_timeout=TIMEOUT_SECONDS
-        )
-        socket = cls(connection)
-        try:
-            await socket._send({"type": "connection_init", "payload": {"authorization": token}})
-            async with asyncio.timeout(TIMEOUT_SECONDS):
-                while (await socket._receive())["type"] != "connection_ack":
-                    pass
-        except ConnectionClosed as closed:
-            if closed.rcvd is not None and closed.rcvd.code == 4403:
-                raise ApiError("UNAUTHENTICATED", closed.rcvd.reason or "Forbidden") from closed
-            raise
-        except BaseException:
-            await connection.close()
-            raise
-        return socket
-
-    async def subscribe(self, query: str, variables: dict[str, Any]) -> str:
-        """Start an operation; returns its id."""
-        op_id = str(next(self._ids))
-        payload = {"query": query, "variables": variables}
-        await self._send({"id": op_id, "type": "subscribe", "payload": payload})
-        return op_id
-
-    async def complete(self, op_id: str) -> None:
-        """End an operation from this side (nothing when the connection is gone)."""
-        with suppress(ConnectionClosed):
-            await self._send({"id": op_id, "type": "complete"})
-
-    async def results(self, op_id: str) -> AsyncGenerator[dict[str, Any]]:
-        """The data of each result of an operation, until the server completes it.
-
-        Raises:
-            ApiError: The operation was refused or failed.
-            ConnectionClosed: The connection dropped.
-        """
-        while True:
-            message = await self._receive()
-            if message.get("id") != op_id:
-                continue
-            if message["type"] == "next":
-                payload = message["payload"]
-                if payload.get("errors"):
-                    raise ApiError.from_errors(payload["errors"])
-                yield payload["data"]
-            elif message["type"] == "error":
-                raise ApiError.from_errors(message["payload"])
-            elif message["type"] == "complete":
-                return
-
-    async def close(self) -> None:
-        """Close the connection."""
-        await self.connection.close()
-
-    async def _send(self, message: dict[str, Any]) -> None:
-        await self.connection.send(json.dumps(message))
-
-    async def _receive(self) -> dict[str, Any]:
-        """The next message that is not a ping (pings are answered)."""
-        while True:
-            message: dict[str, Any] = json.loads(await self.connection.recv())
-            if message["type"] == "ping":
-                await self._send({"type": "pong"})
-            elif message["type"] != "pong":
-                return message
-
-
 class ChatClient:
     """One user's client of a server; use it as an async context manager (it closes both ends).
 
@@ -312,7 +111,7 @@ class ChatClient:
         self.account: Account | None = None
         self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
         self._tokens: _Tokens | None = None
-        self._socket: _Socket | None = None
+        self._socket: GraphQLSocket | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -377,10 +176,12 @@ class ChatClient:
         """
         return await self._post(query, variables, await self._access_token())
 
-    async def socket(self) -> _Socket:
+    async def socket(self) -> GraphQLSocket:
         """The WebSocket, opened (and authenticated) when there is none."""
         if self._socket is None:
-            self._socket = await _Socket.open(self.ws_url, f"Bearer {await self._access_token()}")
+            self._socket = await GraphQLSocket.open(
+                self.ws_url, f"Bearer {await self._access_token()}"
+            )
         return self._socket
 
     async def drop_socket(self) -> None:

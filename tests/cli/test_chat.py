@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from src.cli.chat_client import ApiError, ChatClient, Delta, Event, Finished, Reply, Started
+from src.cli.chat_client import ChatClient, Reply
+from src.cli.chat_events import Delta, Event, Finished, Started
+from src.cli.transport import ApiError
 from tests.cli.commands import environment
 from tests.processes import ROOT, ServerProcess, free_port, server_process
 
