@@ -21,7 +21,6 @@ from src.api.retention import guest_retention
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
-from src.cli.app import run_cli
 from src.cli.serve import MAX_WS_FRAME_BYTES
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
@@ -135,4 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
+    # Here, not above: each worker process imports this module, and needs no command line.
+    from src.cli.app import run_cli
+
     run_cli()

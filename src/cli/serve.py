@@ -17,6 +17,7 @@ from src.lib.db.migrate import upgrade_to_head
 
 APP_FACTORY = "main:create_app"
 MAX_WS_FRAME_BYTES = 256 * 1024
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve(settings: Settings) -> None:
@@ -42,6 +43,9 @@ def serve(settings: Settings) -> None:
         "ws_max_size": MAX_WS_FRAME_BYTES,
         "ws_ping_interval": 20,
         "ws_per_message_deflate": False,  # token frames are tiny: compression costs more
+        # A worker imports the whole application before it answers the supervisor's pings: on
+        # a busy machine that takes longer than uvicorn's 5 s, and the worker was killed.
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if settings.workers > 1:
         if settings.migrate_on_start:
