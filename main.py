@@ -1,4 +1,4 @@
-"""Entry point: the FastAPI application and `uv run main.py`.
+"""Entry point: the FastAPI application, and `uv run main.py` (the command line of src/cli).
 
 Routes:
 - POST /graphql: GraphQL over HTTP; GET /graphql runs queries, or serves GraphiQL (when
@@ -11,12 +11,9 @@ Routes:
 """
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from loguru import logger
@@ -24,11 +21,13 @@ from sqlalchemy import make_url, text
 
 from src.api.graphiql import graphiql_assets
 from src.api.observability import RequestLogMiddleware
+from src.api.retention import guest_retention
 from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
 from src.api.security_headers import SecurityHeadersMiddleware
 from src.api.telemetry import install_telemetry
+from src.cli.serve import MAX_WS_FRAME_BYTES
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
@@ -43,7 +42,7 @@ from src.lib.streaming.factory import create_broker
 from src.lib.streaming.manager import GenerationManager
 from src.lib.streaming.titles import TitleWriter
 
-MAX_WS_FRAME_BYTES = 256 * 1024
+__all__ = ["MAX_WS_FRAME_BYTES", "build_runtime", "create_app"]
 
 
 def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtime:
@@ -115,7 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await runtime.generations.start()
         try:
-            yield
+            async with guest_retention(runtime):
+                yield
         finally:
             await runtime.generations.shutdown(settings.shutdown_grace_seconds)
             await runtime.broker.close()
@@ -154,36 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def main() -> None:
-    """Run the server with the configured host and port, in `WORKERS` processes."""
-    settings = get_settings()
-    setup_logging(settings.log_level, settings.log_format)
-    ide = " (GraphiQL)" if settings.graphiql_enabled else ""
-    logger.info(
-        "listening on http://{}:{}/graphql{} with {} process(es)",
-        settings.host,
-        settings.port,
-        ide,
-        settings.workers,
-    )
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_config": None,
-        "ws_max_size": MAX_WS_FRAME_BYTES,
-        "ws_ping_interval": 20,
-        "ws_per_message_deflate": False,  # token frames are tiny: compression costs more
-    }
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Once here rather than racing in every worker: migrations and the development secret.
-    if settings.migrate_on_start:
-        upgrade_to_head(settings.resolved_database_url)
-    os.environ["MIGRATE_ON_START"] = "false"
-    logger.debug("JWT key of {} characters shared by the workers", len(settings.jwt_key))
-    uvicorn.run("main:create_app", factory=True, workers=settings.workers, **options)
-
-
 if __name__ == "__main__":
-    main()
+    # Here, not above: each worker process imports this module, and needs no command line.
+    from src.cli.app import run_cli
+
+    run_cli()

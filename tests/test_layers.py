@@ -7,6 +7,8 @@ fails here:
 - Services (the rules of each feature) import no framework and, of the API, only the runtime
   and other services.
 - `src/api/common` imports no feature.
+- `src/cli` (the command line) imports no framework and, of the API, only services; nothing in
+  `src` imports it (main.py runs it).
 - No import cycle between the modules of `src`.
 """
 
@@ -18,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("fastapi", "starlette", "strawberry")
-SERVICES = ("service", "entitlements", "watch", "requests")
+SERVICES = ("service", "entitlements", "watch", "requests", "operators")
 API_MODULES_FOR_SERVICES = ("src.api.runtime",)
 FEATURES = ("src.api.auth", "src.api.chats", "src.api.messages", "src.api.search", "src.api.stream")
 
@@ -93,6 +95,17 @@ def test_common_imports_no_feature(module: str) -> None:
     assert _offending(module, *FEATURES) == []
 
 
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _within(m, "src.cli")))
+def test_cli_imports_no_framework_and_of_the_api_only_services(module: str) -> None:
+    api = [name for name in GRAPH[module] if _within(name, "src.api") and not _is_service(name)]
+    assert api == [] and _offending(module, *FRAMEWORKS) == []
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if not _within(m, "src.cli")))
+def test_nothing_in_src_imports_the_cli(module: str) -> None:
+    assert _offending(module, "src.cli") == []
+
+
 def test_no_import_cycle() -> None:
     done: set[str] = set()
     path: list[str] = []
@@ -118,3 +131,4 @@ def test_the_rules_see_the_code() -> None:
     assert "src.api.stream.service" in GRAPH
     assert "src.lib.db.repositories.message" in GRAPH["src.api.stream.service"]
     assert sum(map(_is_service, GRAPH)) >= 6
+    assert "src.api.auth.operators" in GRAPH["src.cli.admin"]

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     login_attempts_per_window: int = Field(default=10, ge=1)
     login_window_seconds: float = Field(default=900, gt=0)
     signups_per_hour: int = Field(default=10, ge=1)
+    guest_retention_days: int | None = Field(default=None, ge=1)
     max_concurrent_replies: int = Field(default=3, ge=1)
     max_thread_messages: int = Field(default=1_000, ge=1)
 

@@ -1,13 +1,24 @@
-"""UserRepository: creation with defaults, and lookups by id and by email."""
+"""UserRepository: creation with defaults, lookups by id and by email, the purge of idle guests."""
+
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import UserType
+from src.lib.db.models import Chat, Message, RefreshToken, User
 from src.lib.db.repositories.user import UserRepository
 from src.lib.db.session import SessionFactory
-from tests.lib.db.factories import make_user, new_id
+from tests.lib.db.factories import (
+    at,
+    count_rows,
+    make_chat,
+    make_message,
+    make_user,
+    new_id,
+)
 
 
 async def test_create_flushes_the_user_with_its_id_and_defaults(db: AsyncSession) -> None:
@@ -65,3 +76,45 @@ async def test_get_by_email_finds_only_that_address(db: AsyncSession) -> None:
 
     assert await UserRepository.get_by_email(db, "ada@example.com") is ada
     assert await UserRepository.get_by_email(db, "eve@example.com") is None
+
+
+async def test_purge_idle_guests_deletes_only_guests_with_no_activity_since(
+    db: AsyncSession,
+) -> None:
+    since = at(0)
+    idle = await _guest_last_seen(db, at(-10))
+    await make_message(db, await make_chat(db, idle, updated_at=at(-20)))
+    chatting = await _guest_last_seen(db, at(-10))
+    await make_chat(db, chatting, updated_at=at(5))
+    refreshed = await _guest_last_seen(db, at(-10))
+    db.add(_token(refreshed, issued=at(1)))
+    seen_now = await _guest_last_seen(db, at(0))
+    regular = await make_user(db, "ada@example.com")
+    regular.updated_at = at(-10)
+    await db.flush()
+
+    assert await UserRepository.purge_idle_guests(db, since) == 1
+
+    db.expunge_all()
+    remaining = set((await db.execute(select(User.id))).scalars())
+    assert remaining == {chatting.id, refreshed.id, seen_now.id, regular.id}
+    assert await count_rows(db, Chat) == 1
+    assert await count_rows(db, Message) == 0
+
+
+async def _guest_last_seen(db: AsyncSession, moment: datetime) -> User:
+    """A guest whose row was last updated at that moment."""
+    guest = await make_user(db)
+    guest.created_at = guest.updated_at = moment
+    await db.flush()
+    return guest
+
+
+def _token(user: User, issued: datetime) -> RefreshToken:
+    return RefreshToken(
+        user_id=user.id,
+        token_hash=new_id().hex,
+        family_id=new_id(),
+        expires_at=issued + timedelta(days=30),
+        created_at=issued,
+    )

@@ -1,13 +1,14 @@
-"""SQL for users."""
+"""SQL for users: lookups, creation, and the purge of idle guests."""
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import UserType
-from src.lib.db.models import User
+from src.lib.db.models import Chat, RefreshToken, User
 
 
 class UserRepository:
@@ -76,3 +77,31 @@ class UserRepository:
         db.add(user)
         await db.flush()
         return user
+
+    @staticmethod
+    async def purge_idle_guests(db: AsyncSession, idle_since: datetime) -> int:
+        """Delete the guests with no activity since `idle_since`, with everything they own.
+
+        A guest's activity is the last change of its row, of any of its chats (a new message
+        moves the chat's current leaf), and the last refresh token it was issued (a sign-in or
+        a refresh). Chats, messages, feedback, usage and tokens go with the user (foreign keys
+        with ON DELETE CASCADE), in one statement.
+
+        Returns:
+            How many guests were deleted.
+        """
+        recent_chat = select(Chat.id).where(Chat.user_id == User.id, Chat.updated_at >= idle_since)
+        recent_token = select(RefreshToken.id).where(
+            RefreshToken.user_id == User.id, RefreshToken.created_at >= idle_since
+        )
+        result = await db.execute(
+            delete(User)
+            .where(
+                User.user_type == UserType.GUEST,
+                User.updated_at < idle_since,
+                ~recent_chat.exists(),
+                ~recent_token.exists(),
+            )
+            .returning(User.id)
+        )
+        return len(result.all())
