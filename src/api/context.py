@@ -9,6 +9,7 @@ session: each service call is a unit of work of its own.
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -52,9 +53,13 @@ class Context(BaseContext):
         self.authenticate = authenticate
         self._user: User | None = None
         self._user_lock = asyncio.Lock()
-        self.loaders = Loaders(runtime.session_factory, runtime.broker)
         self.sign_in: SocketSignIn | None = None
         self.close_socket: CloseSocket | None = None
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """The DataLoaders, made on first use (an idle watcher's socket never needs them)."""
+        return Loaders(self.runtime.session_factory, self.runtime.broker)
 
     @property
     def client(self) -> str:
