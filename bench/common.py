@@ -1,17 +1,19 @@
-"""What the by-hand benchmarks share: ports, /proc CPU time, the chat server, a raw WebSocket.
+"""What the by-hand benchmarks share: ports, /proc CPU and memory, the chat server, raw servers.
 
 Offers:
-- ROOT, free_port, cpu_seconds, wait_until_up.
+- ROOT, free_port, cpu_seconds, rss_bytes, wait_until_up, percentile.
 - POSTGRES_SERVER, postgres_database (async), blocking_postgres_database: a new, empty
   PostgreSQL database, dropped on exit.
 - chat_server: runs `main.py` as a subprocess with extra settings, stopped on exit.
 - register: a new account's access token, over HTTP.
+- script_server: runs a Python script that serves on the port given as its first argument.
 - raw_server: runs RAW_SERVER, a Starlette WebSocket that sends `next`-shaped frames at a
   given pace (the client sends the number of frames it wants, as text).
 """
 
 import asyncio
 import json
+import math
 import os
 import socket
 import subprocess
@@ -19,7 +21,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO
@@ -99,6 +101,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: Sequence[float], percent: float) -> float | None:
+    """The nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+
 def wait_until_up(url: str, attempts: int = 200) -> None:
     """Poll until the server answers.
 
@@ -140,6 +158,42 @@ def chat_server(
 
 
 @contextmanager
+def script_server(
+    script: str, *args: str, stderr: IO[bytes] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Run `python -c script <port> *args` until the block ends.
+
+    Args:
+        script: Python code that serves on 127.0.0.1 at the port given as its first argument.
+        args: Its further arguments.
+        stderr: Where the server's log goes; None for this process's stderr.
+
+    Yields:
+        The server's pid and port, once it accepts connections.
+
+    Raises:
+        RuntimeError: It did not accept connections within 20 s.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", script, str(port), *args], cwd=ROOT, stderr=stderr
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"the server on port {port} did not come up")
+        yield server.pid, port
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@contextmanager
 def raw_server(delay: float, stderr: IO[bytes] | None = None) -> Iterator[tuple[int, str]]:
     """Run RAW_SERVER until the block ends.
 
@@ -150,23 +204,8 @@ def raw_server(delay: float, stderr: IO[bytes] | None = None) -> Iterator[tuple[
     Yields:
         The server's pid and its WebSocket URL, once it accepts connections.
     """
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", RAW_SERVER, str(port), str(delay)], cwd=ROOT, stderr=stderr
-    )
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"the raw server on port {port} did not come up")
-        yield server.pid, f"ws://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        server.wait()
+    with script_server(RAW_SERVER, str(delay), stderr=stderr) as (pid, port):
+        yield pid, f"ws://127.0.0.1:{port}/"
 
 
 def register(base: str, email: str = "bench@example.com", password: str = "benchmark") -> str:

@@ -47,7 +47,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import re
 import statistics
@@ -57,7 +56,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +73,7 @@ from bench.common import (
     chat_server,
     cpu_seconds,
     free_port,
+    percentile,
     raw_server,
     register,
 )
@@ -99,6 +99,8 @@ STREAM = """subscription S($input: ChatStreamInput!) {
 OPEN_AT_ONCE = 50
 """Sockets a client process opens at the same time (all are open before the load starts)."""
 STREAM_TIMEOUT_SECONDS = 600
+IDLE_CHECK_SECONDS = 1
+"""How long an idle subscription must stay silent when its client checks it."""
 SAMPLE_SECONDS = 0.2
 RATIOS = [
     ("redis", "memory"),
@@ -181,7 +183,7 @@ class _Stream:
         return [
             first,
             last,
-            _percentile(gaps, 99),
+            percentile(gaps, 99),
             tokens,
             len(self.arrivals),
             error,
@@ -197,15 +199,9 @@ def _error_code(errors: Any) -> str:
     return str(errors)
 
 
-def _percentile(values: Sequence[float], percent: float) -> float | None:
-    """The nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
-
-
-async def _open(target: dict[str, str], raw: bool, gate: asyncio.Semaphore) -> ClientConnection:
+async def open_socket(
+    target: dict[str, Any], raw: bool, gate: asyncio.Semaphore
+) -> ClientConnection:
     """Open one socket; on graphql-transport-ws, also send connection_init and get the ack."""
     async with gate:
         if raw:
@@ -227,10 +223,26 @@ async def _open(target: dict[str, str], raw: bool, gate: asyncio.Semaphore) -> C
         return ws
 
 
-async def _run_stream(
-    ws: ClientConnection, target: dict[str, str], config: dict[str, Any]
+def chat_stream_payload(chat_id: str, text: str, tokens: int) -> dict[str, Any]:
+    """The subscribe payload of a chatStream in `chat_id`, user message `text`, `tokens` long."""
+    variables = {
+        "input": {
+            "chatId": chat_id,
+            "message": {"parts": [{"text": text}]},
+            "chatModelConfig": {"maxOutputTokens": tokens},
+        }
+    }
+    return {"query": STREAM, "variables": variables}
+
+
+def _subscribe(payload: dict[str, Any]) -> str:
+    return json.dumps({"id": "1", "type": "subscribe", "payload": payload})
+
+
+async def run_stream(
+    ws: ClientConnection, target: dict[str, Any], config: dict[str, Any]
 ) -> Record:
-    """Subscribe (or ask the raw server for its frames) and read to the end."""
+    """Subscribe with the target's payload (or ask the raw server for frames); read to the end."""
     stream = _Stream(config["expected"])
     try:
         async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
@@ -238,15 +250,7 @@ async def _run_stream(
                 await ws.send(str(config["tokens"]))
                 stream.finished = "CLOSED"  # the raw server has no terminal event: it closes
             else:
-                variables = {
-                    "input": {
-                        "chatId": target["chat_id"],
-                        "message": {"parts": [{"text": PROMPT}]},
-                        "chatModelConfig": {"maxOutputTokens": config["tokens"]},
-                    }
-                }
-                payload = {"query": STREAM, "variables": variables}
-                await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+                await ws.send(_subscribe(target["payload"]))
             async for frame in ws:
                 if stream.feed(json.loads(frame), time.perf_counter()):
                     break
@@ -257,27 +261,64 @@ async def _run_stream(
     return stream.record()
 
 
+async def _idle_record(ws: ClientConnection) -> Record:
+    """An idle subscription's record: finish reason IDLE while it is open and got nothing."""
+    stream = _Stream("")
+    try:
+        message = json.loads(await asyncio.wait_for(ws.recv(), IDLE_CHECK_SECONDS))
+    except TimeoutError:
+        return [None, None, None, 0, 0, None, "IDLE"]
+    except websockets.ConnectionClosed as error:
+        return [
+            None,
+            None,
+            None,
+            0,
+            0,
+            f"SOCKET_CLOSED_{error.rcvd.code if error.rcvd else 'ABRUPTLY'}",
+            None,
+        ]
+    stream.feed(message, time.perf_counter())
+    return [None, None, None, 0, 0, stream.error or f"IDLE_GOT_{message.get('type')}", None]
+
+
+async def _hold(pairs: list[tuple[ClientConnection, dict[str, Any]]], raw: bool) -> list[Record]:
+    """Idle mode: subscribe on every socket (raw: send nothing), say so, wait for stdin.
+
+    Then see whether each subscription is still open and silent.
+    """
+    for ws, target in pairs:
+        if not raw:
+            await ws.send(_subscribe(target["payload"]))
+    print(json.dumps({"subscribed": len(pairs)}), flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    return await asyncio.gather(*(_idle_record(ws) for ws, _ in pairs))
+
+
 async def _client(config: dict[str, Any]) -> None:
     """Open every socket, say so, wait for "go" on stdin, run every stream, print the records.
 
-    The process then waits for the end of stdin before it closes its sockets and exits, so
-    that the orchestrator can read its CPU time.
+    With `idle` in the configuration, the streams are idle subscriptions (see `_hold`). The
+    process then waits for the end of stdin before it closes its sockets and exits, so that the
+    orchestrator can read its CPU time.
     """
     gate = asyncio.Semaphore(OPEN_AT_ONCE)
     targets = config["targets"]
     opened = await asyncio.gather(
-        *(_open(target, config["raw"], gate) for target in targets), return_exceptions=True
+        *(open_socket(target, config["raw"], gate) for target in targets), return_exceptions=True
     )
     sockets = [ws for ws in opened if isinstance(ws, ClientConnection)]
     print(json.dumps({"opened": len(sockets)}), flush=True)
     await asyncio.to_thread(sys.stdin.readline)
-    records = await asyncio.gather(
-        *(
-            _run_stream(ws, target, config)
-            for ws, target in zip(opened, targets, strict=True)
-            if isinstance(ws, ClientConnection)
-        )
-    )
+    pairs = [
+        (ws, target)
+        for ws, target in zip(opened, targets, strict=True)
+        if isinstance(ws, ClientConnection)
+    ]
+    if config.get("idle"):
+        records = await _hold(pairs, config["raw"])
+    else:
+        records = await asyncio.gather(*(run_stream(ws, target, config) for ws, target in pairs))
     failed = [
         [None, None, None, 0, 0, f"CONNECT_{type(ws).__name__}", None]
         for ws in opened
@@ -324,21 +365,21 @@ class Case:
     terminals: Counter[str] = field(default_factory=Counter)
 
 
-def expected_reply(tokens: int) -> str:
-    """The text the demo model streams for PROMPT when cut at `tokens` tokens.
+def expected_reply(tokens: int, prompt: str = PROMPT) -> str:
+    """The text the demo model streams for `prompt` when cut at `tokens` tokens.
 
     Raises:
-        ValueError: The demo model's reply to PROMPT has fewer words than `tokens`.
+        ValueError: The demo model's reply to `prompt` has fewer words than `tokens`.
     """
 
     async def collect() -> str:
         options = GenerationOptions(max_output_tokens=tokens)
-        chunks = DemoProvider().stream("demo", [ChatMessage("user", PROMPT)], [], options)
+        chunks = DemoProvider().stream("demo", [ChatMessage("user", prompt)], [], options)
         return "".join([event.text async for event in chunks if isinstance(event, TextChunk)])
 
     text = asyncio.run(collect())
     if len(text.split()) != tokens:
-        raise ValueError(f"the demo model's reply to PROMPT is shorter than {tokens} tokens")
+        raise ValueError(f"the demo model's reply to the prompt is shorter than {tokens} tokens")
     return text
 
 
@@ -404,7 +445,7 @@ async def _sample_redis_clients(url: str, pids: dict[str, int], load: Load) -> N
         await redis.aclose()
 
 
-async def _start_client(config: dict[str, Any]) -> asyncio.subprocess.Process:
+async def start_client(config: dict[str, Any]) -> asyncio.subprocess.Process:
     """Start a client process, give it its configuration and wait until its sockets are open."""
     client = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -431,7 +472,7 @@ async def run_load(
         servers: The server processes to measure, by label.
         redis: Our Redis's pid and URL, or None.
     """
-    clients = [await _start_client(config) for config in configs]
+    clients = [await start_client(config) for config in configs]
     for client in clients:
         assert client.stdout is not None
         json.loads(await client.stdout.readline())  # every socket is open
@@ -464,8 +505,8 @@ async def run_load(
     return load
 
 
-def _client_configs(
-    targets: list[dict[str, str]], clients: int, tokens: int, expected: str, raw: bool
+def client_configs(
+    targets: list[dict[str, Any]], clients: int, tokens: int, expected: str, raw: bool
 ) -> list[dict[str, Any]]:
     """Deal the targets round robin to `clients` client processes."""
     return [
@@ -474,7 +515,7 @@ def _client_configs(
     ]
 
 
-def _log_summary(paths: dict[str, Path]) -> Counter[str]:
+def log_summary(paths: dict[str, Path]) -> Counter[str]:
     """Warnings, errors and the exceptions of tracebacks in log files, by file label."""
     summary: Counter[str] = Counter()
     for label, path in paths.items():
@@ -563,24 +604,24 @@ def run_chat_case(
             bases.append(base)
         run_id = uuid.uuid4().hex[:8]
         tokens = [register(bases[0], f"u{n}-{run_id}@example.com") for n in range(args.users)]
-        targets = [
+        targets: list[dict[str, Any]] = [
             {
                 "url": base.replace("http", "ws") + "/graphql",
                 "token": tokens[n % len(tokens)],
-                "chat_id": str(uuid.uuid4()),
+                "payload": chat_stream_payload(str(uuid.uuid4()), PROMPT, args.tokens),
             }
             for base in bases
             for n in range(streams)
         ]
-        configs = _client_configs(targets, args.clients, args.tokens, args.expected, raw=False)
+        configs = client_configs(targets, args.clients, args.tokens, args.expected, raw=False)
         load = asyncio.run(run_load(configs, servers, own))
         case = Case(name, processes, streams, args.tokens, load, Counter())
         time.sleep(args.settle)  # let the orphan sweeps of the next seconds show up
         case.replies = asyncio.run(_audit_database(database))
         if own:
-            chats = [target["chat_id"] for target in targets]
+            chats = [target["payload"]["variables"]["input"]["chatId"] for target in targets]
             case.terminals = asyncio.run(_audit_redis(own[1], chats, args.tokens))
-    case.log = _log_summary(log_paths)
+    case.log = log_summary(log_paths)
     return case
 
 
@@ -590,9 +631,9 @@ def run_raw_case(args: argparse.Namespace, logs: Path) -> Case:
     with log_path.open("wb") as log, raw_server(args.delay, stderr=log) as (pid, url):
         targets = [{"url": url} for _ in range(args.streams)]
         expected = "word " * args.tokens
-        configs = _client_configs(targets, args.clients, args.tokens, expected, raw=True)
+        configs = client_configs(targets, args.clients, args.tokens, expected, raw=True)
         load = asyncio.run(run_load(configs, {"raw server": pid}, None))
-    return Case("raw", 1, args.streams, args.tokens, load, _log_summary({"raw": log_path}))
+    return Case("raw", 1, args.streams, args.tokens, load, log_summary({"raw": log_path}))
 
 
 # --- the report ---------------------------------------------------------------------------
