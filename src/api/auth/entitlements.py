@@ -63,8 +63,10 @@ class ReplyAllowance:
     `hold` locks the user's row (see `UserRepository.lock`) until the transaction ends, so
     that the starts of one user, in any process, check and charge one after another; `charge`
     checks the daily allowance and the cap on replies generating at once, and records the
-    reply. The caller saves the reply (STREAMING) in the same transaction; when the
-    transaction is rolled back (a refused or failed start), the charge goes with it.
+    reply. The caller has saved the reply (STREAMING) in the same transaction and holds the
+    lock last, just before its commit, so that starts queue on it for as short a time as can
+    be; when the transaction is rolled back (a refused or failed start), the charge goes with
+    it.
     """
 
     def __init__(self, db: AsyncSession, settings: Settings, user: User) -> None:
@@ -78,8 +80,8 @@ class ReplyAllowance:
         await UserRepository.lock(db, user.id)
         return cls(db, settings, user)
 
-    async def charge(self) -> None:
-        """Count one more reply, within the allowance and the cap.
+    async def charge(self, reply_id: uuid.UUID) -> None:
+        """Count the reply `reply_id` (saved STREAMING), within the allowance and the cap.
 
         Raises:
             RateLimitedError: The daily allowance is spent, or the cap is reached.
@@ -91,9 +93,8 @@ class ReplyAllowance:
                 "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
             )
         since = utcnow() - timedelta(seconds=settings.generation_lock_ttl_seconds)
-        if await ReplyRepository.live_count(self.db, user.id, since) >= (
-            settings.max_concurrent_replies
-        ):
+        others = await ReplyRepository.live_count(self.db, user.id, since, excluding=reply_id)
+        if others >= settings.max_concurrent_replies:
             raise RateLimitedError(
                 f"At most {settings.max_concurrent_replies} replies can be generated at once.",
                 retry_after=1,

@@ -89,14 +89,11 @@ class StreamService:
         request = check_request(request)
         provider, model = self._model(request)
         async with self.runtime.session_factory.begin() as db:
-            # first: simultaneous starts of one user, and repeats of one message, queue here
-            allowance = await ReplyAllowance.hold(db, self.runtime.settings, user)
             chat = await self._chat(db, user, request.chat_id)
             if request.message_id is not None:
                 repeated = await self._repeated(db, chat, request.message_id)
                 if repeated is not None:
                     return repeated
-            await allowance.charge()
             parent = await self._parent(db, chat, request)
             if request.parts is not None and request.message_id is None:
                 # ids are time-ordered: the question's comes before its reply's
@@ -110,10 +107,14 @@ class StreamService:
                 started, generation = await self._save(
                     db, user, chat, request, parent, reply_id, provider, model
                 )
+                # last, and held only until the commit: the starts of one user, in any
+                # process, check and charge one after another
+                allowance = await ReplyAllowance.hold(db, self.runtime.settings, user)
+                await allowance.charge(reply_id)
                 await db.commit()
             except BaseException as error:
                 await self.runtime.generations.release(request.chat_id, reply_id)
-                if isinstance(error, IntegrityError):  # another user saved this id meanwhile
+                if isinstance(error, IntegrityError):  # another start saved this id meanwhile
                     raise ConflictError(TAKEN_MESSAGE_ID) from error
                 raise
         change = ChatUpdated(chat.id) if chat else ChatCreated(started.chat_id)

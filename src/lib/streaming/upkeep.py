@@ -1,12 +1,13 @@
 """What every running reply needs once per flush interval, done for all of them at once.
 
-Offers `ReplyUpkeep`, one per generation manager, with one task for the whole process:
+Offers `ReplyUpkeep`, one per generation manager, with two tasks for the whole process (lock
+renewals never wait for a save that waits for the database):
 - `track(chat_id, reply, model)`: from the start of a generation, renew its chat's lock and
   save its partial reply every interval;
 - `stop_saving(reply)`: no more partial saves (the final save comes next); waits for a save in
   flight that holds the reply, so that nothing older lands after the final save;
 - `untrack(reply)`: no more lock renewals either (the reply is saved and its end published);
-- `close()`: stop the task.
+- `close()`: stop the tasks.
 
 Every interval the partial replies of all running generations go to the store in one call
 (one transaction), and their locks are renewed together (on Redis the renewals of one tick
@@ -45,14 +46,19 @@ class ReplyUpkeep:
         self._interval = interval
         self._locked: dict[uuid.UUID, _Running] = {}
         self._saved: dict[uuid.UUID, ReplyState] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def track(self, chat_id: uuid.UUID, reply: ReplyState, model: str) -> None:
         """Renew the reply's lock and save it every interval, from now on."""
         self._locked[reply.message_id] = _Running(chat_id, reply, model)
         self._saved[reply.message_id] = reply
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="reply-upkeep")
+        if not self._tasks or any(task.done() for task in self._tasks):
+            for task in self._tasks:
+                task.cancel()
+            self._tasks = [
+                asyncio.create_task(self._every_interval(self._renew_locks), name="lock-renewals"),
+                asyncio.create_task(self._every_interval(self._save_all), name="partial-saves"),
+            ]
 
     async def stop_saving(self, reply: ReplyState) -> None:
         """No more partial saves of the reply; returns once none is in flight."""
@@ -67,14 +73,14 @@ class ReplyUpkeep:
 
     async def close(self) -> None:
         """Stop renewing and saving."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _run(self) -> None:
+    async def _every_interval(self, work: Callable[[], Awaitable[None]]) -> None:
         while self._locked:
             await asyncio.sleep(self._interval)
-            await asyncio.gather(self._renew_locks(), self._save_all())
+            await work()
 
     async def _renew_locks(self) -> None:
         running = list(self._locked.values())

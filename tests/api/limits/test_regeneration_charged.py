@@ -57,5 +57,8 @@ async def test_simultaneous_regenerations_with_one_reply_left_start_one(
     async with sockets(server_url, [token] * 4) as open_sockets:
         answers = await start_all(open_sockets, [_regenerate(chat_id, question)] * 4)
         await finish_all(open_sockets, answers)
-    assert sorted(answers) == ["RATE_LIMITED"] * 3 + ["StreamStarted"]
+    # the chat takes one reply at a time: the others are refused as busy (CONFLICT) or, when
+    # the one that started has charged first, as over the allowance
+    assert answers.count("StreamStarted") == 1
+    assert set(answers) - {"StreamStarted"} <= {"CONFLICT", "RATE_LIMITED"}
     assert await usage_of(app, guest_id) == GUEST_ALLOWANCE

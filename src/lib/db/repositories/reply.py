@@ -77,16 +77,22 @@ class ReplyRepository:
         )
 
     @staticmethod
-    async def live_count(db: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    async def live_count(
+        db: AsyncSession, user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None = None
+    ) -> int:
         """How many of the user's replies are STREAMING and were saved since `since`.
 
         Read on the partial index of STREAMING replies, then their chats by primary key.
+        `excluding` leaves one reply out of the count (one being started).
         """
-        result = await db.execute(
+        statement = (
             select(func.count(Message.id))
             .join(Chat, Chat.id == Message.chat_id)
             .where(Chat.user_id == user_id, STREAMING, Message.updated_at > since)
         )
+        if excluding is not None:
+            statement = statement.where(Message.id != excluding)
+        result = await db.execute(statement)
         return int(result.scalar_one())
 
     @staticmethod
