@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 
 from src.lib.db import sqlite_driver
 
+POOL_WAIT_SECONDS = 90
+"""How long a unit of work waits for a PostgreSQL connection before it fails."""
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -56,6 +59,9 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         hide_parameters=True,
         pool_size=10,
         max_overflow=20,
+        # a burst of reply starts queues for connections (and one user's starts for that
+        # user's row, see ReplyAllowance): better a late start than a failed one
+        pool_timeout=POOL_WAIT_SECONDS,
         pool_pre_ping=True,
     )
 
