@@ -2,9 +2,6 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,33 +9,13 @@ import pytest
 
 from tests.api.live.operations import CREATE, DELETE, UPDATE, USER_EVENTS, kinds, take
 from tests.api.stream.operations import CHAT_STREAM, message_input
-from tests.conftest import TEST_SETTINGS
-from tests.helpers import REDIS_URL, GraphQLClient, require_redis
-from tests.processes import ServerProcess, server_process
+from tests.helpers import GraphQLClient
+from tests.processes import ServerProcess
 from tests.ws import GraphQLSocket, open_socket
 
 QUESTION = "Which birds migrate across the Sahara every autumn"
 WARM_UP_ATTEMPTS = 100
 WARM_UP_WAIT_SECONDS = 0.5
-
-
-@pytest.fixture
-async def two_processes(
-    empty_database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
-    """Processes A and B on one fresh database (PostgreSQL, see the test) and Redis."""
-    await require_redis()
-    async with AsyncExitStack() as stack:
-        servers = []
-        for name in ("a", "b"):
-            settings = TEST_SETTINGS | {
-                "database_url": empty_database_url,
-                "data_dir": tmp_path / name,
-                "redis_url": REDIS_URL,
-            }
-            env = {key.upper(): str(value) for key, value in settings.items()}
-            servers.append(await stack.enter_async_context(server_process(env, tmp_path / name)))
-        yield servers[0], servers[1]
 
 
 async def follow_from_now(

@@ -5,9 +5,6 @@ waits for approval runs on A; `decideToolCall` goes to B; the reply on A goes on
 """
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,31 +16,9 @@ from tests.api.stream.operations import (
     approval_input,
     until_event,
 )
-from tests.conftest import TEST_SETTINGS
-from tests.helpers import REDIS_URL, GraphQLClient, require_redis
-from tests.processes import ServerProcess, server_process
+from tests.helpers import GraphQLClient
+from tests.processes import ServerProcess
 from tests.ws import open_socket
-
-
-@pytest.fixture
-async def two_processes(
-    empty_database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
-    """Processes A and B on one fresh database and Redis."""
-    await require_redis()
-    async with AsyncExitStack() as stack:
-        servers = []
-        for name in ("a", "b"):
-            settings = TEST_SETTINGS | {
-                "database_url": empty_database_url,
-                "data_dir": tmp_path / name,
-                "redis_url": REDIS_URL,
-            }
-            env = {key.upper(): str(value) for key, value in settings.items()}
-            servers.append(
-                await stack.enter_async_context(server_process(env, tmp_path / f"{name}.log"))
-            )
-        yield servers[0], servers[1]
 
 
 @pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
