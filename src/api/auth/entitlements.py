@@ -11,7 +11,7 @@ Steps for another service's transaction:
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,13 +46,20 @@ async def entitlements_of(
     db: AsyncSession, settings: Settings, user_id: uuid.UUID, user_type: UserType
 ) -> Entitlements:
     """A user's daily allowance and use in the last 24 hours, read in the caller's session."""
+    now = utcnow()
+    used, oldest = await UsageRepository.user_messages_since(db, user_id, now - WINDOW)
+    return _entitlements(settings, user_type, used, oldest, now)
+
+
+def _entitlements(
+    settings: Settings, user_type: UserType, used: int, oldest: datetime | None, now: datetime
+) -> Entitlements:
+    """The allowance of a user who asked for `used` replies in the window, the oldest then."""
     limit = (
         settings.guest_daily_messages
         if user_type == UserType.GUEST
         else settings.regular_daily_messages
     )
-    now = utcnow()
-    used, oldest = await UsageRepository.user_messages_since(db, user_id, now - WINDOW)
     retry_after = int((oldest + WINDOW - now).total_seconds()) + 1 if oldest else 0
     return Entitlements(limit, used, max(retry_after, 1))
 
@@ -87,13 +94,17 @@ class ReplyAllowance:
             RateLimitedError: The daily allowance is spent, or the cap is reached.
         """
         settings, user = self.settings, self.user
-        allowance = await entitlements_of(self.db, settings, user.id, user.user_type)
+        now = utcnow()
+        live_since = now - timedelta(seconds=settings.generation_lock_ttl_seconds)
+        live = ReplyRepository.live_count_query(user.id, live_since, excluding=reply_id)
+        used, oldest, others = await UsageRepository.user_messages_with(
+            self.db, user.id, now - WINDOW, live
+        )
+        allowance = _entitlements(settings, user.user_type, used, oldest, now)
         if allowance.messages_remaining <= 0:
             raise RateLimitedError(
                 "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
             )
-        since = utcnow() - timedelta(seconds=settings.generation_lock_ttl_seconds)
-        others = await ReplyRepository.live_count(self.db, user.id, since, excluding=reply_id)
         if others >= settings.max_concurrent_replies:
             raise RateLimitedError(
                 f"At most {settings.max_concurrent_replies} replies can be generated at once.",

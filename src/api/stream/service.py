@@ -279,6 +279,7 @@ class StreamService:
             ),
             tool_names=config.tools,
             approval_tools=frozenset(config.approval_required_tools),
+            title_pending=chat.title_pending,
             options=GenerationOptions(
                 temperature=config.temperature, max_output_tokens=config.max_output_tokens
             ),

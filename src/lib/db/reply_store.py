@@ -1,7 +1,8 @@
 """The database behind the generation manager: each write a short transaction of its own.
 
 Operations:
-- save_progress / save_final: the partial and the final saves of a reply.
+- save_progress / save_final: the partial and the final saves of a reply (final saves are
+  written in batches: see `GroupWriter`).
 - stale_streaming / interrupt: replies STREAMING but unsaved for a while; closing them.
 - search_messages: a user's own messages containing a text (for the search_chats tool).
 """
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
+from src.lib.db.group_writer import GroupWriter
 from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
@@ -19,10 +21,15 @@ from src.lib.streaming.store import FinalSave, PartialSave, StaleReply
 
 
 class DatabaseReplyStore:
-    """Saves replies through the repositories (the generation manager's `ReplyStore`)."""
+    """Saves replies through the repositories (the generation manager's `ReplyStore`).
+
+    Final saves are group commits (`GroupWriter`): the replies that end while one batch is
+    being written are saved together in the next, one statement and one commit.
+    """
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
+        self._finals = GroupWriter(self._save_finals)
 
     async def save_progress(self, replies: Sequence[PartialSave]) -> None:
         """Save the partial replies of messages still STREAMING, in one statement."""
@@ -30,11 +37,15 @@ class DatabaseReplyStore:
             await ReplyRepository.save_partial(db, replies)
 
     async def save_final(self, final: FinalSave) -> None:
-        """Save the reply as it ended."""
+        """Save the reply as it ended (with the others ending at the same time)."""
+        await self._finals.submit(final)
+
+    async def _save_finals(self, finals: Sequence[FinalSave]) -> list[None]:
         async with self.session_factory.begin() as db:
-            await ReplyRepository.save(
-                db, final.message_id, final.parts, final.status, final.finish_reason, final.usage
+            await ReplyRepository.save_many(
+                db, [(f.message_id, f.parts, f.status, f.finish_reason, f.usage) for f in finals]
             )
+        return [None] * len(finals)
 
     async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:
         """The replies still STREAMING whose last save is older than `unsaved_for` seconds."""

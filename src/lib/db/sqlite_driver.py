@@ -89,17 +89,42 @@ class _Cursor:
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors run each statement in one hand-off."""
+    """An aiosqlite connection whose cursors run each statement in one hand-off.
+
+    A commit or rollback with no transaction open (pysqlite opens one at the first write)
+    makes no hand-off at all: SQLAlchemy rolls back every connection it gets back, and most
+    units of work only read.
+    """
 
     def cursor(self) -> _Cursor:  # type: ignore[override]  # a plain object, no hand-off
         """A cursor (nothing runs until its first `execute`)."""
         return _Cursor(self)
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open: this connection has written since its last commit.
+
+        SQLite then holds the database's write lock for it.
+        """
+        return self._conn.in_transaction
+
+    async def commit(self) -> None:
+        """Commit the open transaction, if any."""
+        if self.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+        if self.in_transaction:
+            await super().rollback()
+
 
 async def connect(database: str, lock_wait_seconds: float) -> OneHopConnection:
     """An open connection to a SQLite file; a write waits that long for a lock."""
     connection = OneHopConnection(
-        partial(sqlite3.connect, database, timeout=lock_wait_seconds), iter_chunk_size=64
+        # read from the event loop's thread too (`in_transaction`), used from one at a time
+        partial(sqlite3.connect, database, timeout=lock_wait_seconds, check_same_thread=False),
+        iter_chunk_size=64,
     )
     connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
     await connection

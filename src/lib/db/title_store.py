@@ -1,27 +1,32 @@
 """The database behind the title writer (`src.lib.streaming.titles.TitleStore`).
 
-Operations: title_pending (does the chat still wait for the model's title), save_title (the
-conditional update that an owner's rename wins).
+Operations: save_title (the conditional update that an owner's rename wins), a group commit:
+the titles written at about the same moment are saved in one statement (`GroupWriter`).
 """
 
 import uuid
+from collections.abc import Sequence
 
+from src.lib.db.group_writer import GroupWriter
 from src.lib.db.repositories.chat import ChatRepository
 from src.lib.db.session import SessionFactory
 
+type NewTitle = tuple[uuid.UUID, str]
+"""A chat and the title the model wrote for it."""
+
 
 class DatabaseTitleStore:
-    """Reads and writes chat titles through the chat repository, a short session each."""
+    """Writes chat titles through the chat repository, in batches."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
-
-    async def title_pending(self, chat_id: uuid.UUID) -> bool:
-        """Whether the chat exists and the model may still write its title."""
-        async with self.session_factory() as db:
-            return await ChatRepository.title_pending(db, chat_id)
+        self._titles = GroupWriter(self._save_titles)
 
     async def save_title(self, chat_id: uuid.UUID, title: str) -> bool:
         """Save the title if the chat still waits for one; True when saved."""
+        return await self._titles.submit((chat_id, title))
+
+    async def _save_titles(self, titles: Sequence[NewTitle]) -> list[bool]:
         async with self.session_factory.begin() as db:
-            return await ChatRepository.set_title_if_pending(db, chat_id, title)
+            saved = await ChatRepository.set_titles_if_pending(db, dict(titles))
+        return [chat_id in saved for chat_id, _ in titles]

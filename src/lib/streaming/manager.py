@@ -13,8 +13,8 @@ Operations:
 
 The owner's devices hear of each reply on the user events (GenerationStarted when its task
 begins, GenerationEnded once it is saved and its end published); after a COMPLETE reply the
-`TitleWriter`, when given, titles a chat that still waits for a title, in a task of its own
-that `shutdown` cancels.
+`TitleWriter`, when given, titles a chat that waited for a title when the reply started
+(`GenerationRequest.title_pending`), in a task of its own that `shutdown` cancels.
 
 A generation publishes every event through the `Fanout` (this process's subscribers from
 memory, the others through the broker); its lock is renewed and its partial reply saved every
@@ -82,6 +82,8 @@ class GenerationRequest:
     tool_names: list[str] | None
     options: GenerationOptions
     approval_tools: frozenset[str] = frozenset()
+    title_pending: bool = False
+    """Whether the chat waited for the model's title when the reply started."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +380,11 @@ class GenerationManager:
             request.chat_id, request.message_id, outcome.status, outcome.finish_reason
         )
         await self.broker.user_events.announce(request.user_id, ended)
-        if self.titles is not None and outcome.status == MessageStatus.COMPLETE:
+        if (
+            self.titles is not None
+            and request.title_pending
+            and outcome.status == MessageStatus.COMPLETE
+        ):
             question = next((m.content for m in reversed(request.history) if m.role == "user"), "")
             answer = text_of(reply.parts())
             self.titles.schedule(

@@ -1,13 +1,13 @@
 """Titles written by the model after a chat's first reply, off the reply's path.
 
 Offers:
-- `TitleWriter`: `schedule` starts a task that, when the chat still waits for a title
-  (`TitleStore.title_pending`), asks the title model (`title_model`, else the reply's model)
-  for one (`src.lib.llm.titles.write_title`), saves it only if the chat still waits
-  (`TitleStore.save_title`, a conditional update: an owner's rename meanwhile wins) and
-  announces `ChatUpdated` to the owner. A failure leaves the title as it was and is logged;
-  a later reply of a chat that still waits tries again. The writer holds its tasks, so they
-  are neither garbage collected nor left running: `close` cancels and awaits them.
+- `TitleWriter`: `schedule` starts a task that asks the title model (`title_model`, else
+  the reply's model) for a title (`src.lib.llm.titles.write_title`), saves it only if the
+  chat still waits (`TitleStore.save_title`, a conditional update: an owner's rename
+  meanwhile wins) and announces `ChatUpdated` to the owner. A failure leaves the title as
+  it was and is logged; a later reply of a chat that still waits tries again. The writer
+  holds its tasks, so they are neither garbage collected nor left running: `close` cancels
+  and awaits them.
 - `TitleStore`: what the writer needs of the database.
 """
 
@@ -25,10 +25,7 @@ from src.lib.streaming.user_events import ChatUpdated, UserEventBroker
 
 
 class TitleStore(Protocol):
-    """Where chat titles are read and written; each call is a short transaction of its own."""
-
-    async def title_pending(self, chat_id: uuid.UUID) -> bool:
-        """Whether the chat exists and the model may still write its title."""
+    """Where chat titles are written."""
 
     async def save_title(self, chat_id: uuid.UUID, title: str) -> bool:
         """Save the title if the chat still waits for one; True when saved."""
@@ -83,7 +80,7 @@ class TitleWriter:
         return len(self._tasks)
 
     def schedule(self, request: TitleRequest) -> None:
-        """Write the chat's title in a task, if it still waits for one."""
+        """Write the chat's title in a task (the caller knows the chat waited for one)."""
         task = asyncio.create_task(self._write(request), name=f"title-{request.chat_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -98,8 +95,6 @@ class TitleWriter:
     async def _write(self, request: TitleRequest) -> None:
         chat_id = request.chat_id
         try:
-            if not await self.store.title_pending(chat_id):
-                return
             provider, model = self.catalog.resolve(self.title_model or request.model)
             title = await write_title(provider, model.id, request.question, request.answer)
             if title is None:

@@ -1,5 +1,6 @@
 """Titles written by the model after a chat's first reply, announced as ChatUpdated."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,16 +81,26 @@ async def test_an_owners_rename_wins_over_a_title_being_written(
 ) -> None:
     ada = await client.register()
     token = ada["accessToken"]
-    chat_id = uuid.UUID((await client.data(CREATE, {}, token))["createChat"]["id"])
+    renamed, waiting = [
+        uuid.UUID((await client.data(CREATE, {}, token))["createChat"]["id"]) for _ in range(2)
+    ]
     runtime = app.state.runtime
     store = DatabaseTitleStore(runtime.session_factory)
-    assert await store.title_pending(chat_id)
 
     chats = ChatService(runtime)
-    await chats.update(uuid.UUID(ada["user"]["id"]), chat_id, "Renamed", None)
+    await chats.update(uuid.UUID(ada["user"]["id"]), renamed, "Renamed", None)
 
-    assert not await store.save_title(chat_id, "The model's title")
-    assert (await client.data(TITLE, {"id": str(chat_id)}, token))["chat"]["title"] == "Renamed"
+    # written at the same moment: one batch, one statement, a result for each chat
+    saved = await asyncio.gather(
+        store.save_title(renamed, "The model's title"),
+        store.save_title(waiting, "Another model title"),
+    )
+    assert list(saved) == [False, True]
+    titles = [
+        (await client.data(TITLE, {"id": str(c)}, token))["chat"]["title"]
+        for c in (renamed, waiting)
+    ]
+    assert titles == ["Renamed", "Another model title"]
 
 
 @pytest.fixture

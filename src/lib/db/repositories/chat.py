@@ -9,11 +9,22 @@ the user's own chats) or one of whose messages holds every word of it (the full-
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, null, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    func,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -186,21 +197,20 @@ class ChatRepository:
         return result.scalar_one_or_none() is not None
 
     @staticmethod
-    async def title_pending(db: AsyncSession, chat_id: uuid.UUID) -> bool:
-        """Whether the chat exists and the model may still write its title."""
-        return bool(await db.scalar(select(Chat.title_pending).where(Chat.id == chat_id)))
-
-    @staticmethod
-    async def set_title_if_pending(db: AsyncSession, chat_id: uuid.UUID, title: str) -> bool:
-        """Write the model's title, in one conditional update: an owner's rename wins.
+    async def set_titles_if_pending(
+        db: AsyncSession, titles: Mapping[uuid.UUID, str]
+    ) -> set[uuid.UUID]:
+        """Write the model's titles of chats, in one conditional update: an owner's rename wins.
 
         Returns:
-            True when the chat still waited for a title and now has this one.
+            The chats that still waited for a title and now have the one given.
         """
+        if not titles:
+            return set()
         result = await db.execute(
             update(Chat)
-            .where(Chat.id == chat_id, Chat.title_pending)
-            .values(title=title, title_pending=False)
+            .where(Chat.id.in_(list(titles)), Chat.title_pending)
+            .values(title=case(dict(titles), value=Chat.id), title_pending=False)
             .returning(Chat.id)
         )
-        return result.scalar_one_or_none() is not None
+        return set(result.scalars())

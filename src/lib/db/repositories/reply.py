@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import FinishReason, MessageStatus
@@ -13,6 +13,11 @@ from src.lib.db.models import Chat, Message
 from src.lib.db.models.message import STREAMING
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of
+
+type SavedReply = tuple[
+    uuid.UUID, list[dict[str, Any]], MessageStatus, FinishReason | None, dict[str, int] | None
+]
+"""A reply to store: (message id, parts, status, finish reason, usage)."""
 
 
 class ReplyRepository:
@@ -28,17 +33,41 @@ class ReplyRepository:
         usage: dict[str, int] | None = None,
     ) -> None:
         """Store a reply's parts (and text), status, finish reason and usage."""
-        await db.execute(
-            update(Message)
-            .where(Message.id == message_id)
+        await ReplyRepository.save_many(db, [(message_id, parts, status, finish_reason, usage)])
+
+    @staticmethod
+    async def save_many(db: AsyncSession, replies: Sequence[SavedReply]) -> None:
+        """Store replies as `save` does, all in one statement."""
+        if not replies:
+            return
+        saved_at = utcnow()
+        messages = cast(Table, Message.__table__)
+        statement = (
+            update(messages)
+            .where(messages.c.id == bindparam("reply_id"))
             .values(
-                parts=parts,
-                text=text_of(parts),
-                status=status,
-                finish_reason=finish_reason,
-                usage=usage,
-                updated_at=utcnow(),
+                parts=bindparam("reply_parts"),
+                text=bindparam("reply_text"),
+                status=bindparam("reply_status"),
+                finish_reason=bindparam("reply_finish"),
+                usage=bindparam("reply_usage"),
+                updated_at=bindparam("saved_at"),
             )
+        )
+        await db.execute(
+            statement,
+            [
+                {
+                    "reply_id": message_id,
+                    "reply_parts": parts,
+                    "reply_text": text_of(parts),
+                    "reply_status": status,
+                    "reply_finish": finish_reason,
+                    "reply_usage": usage,
+                    "saved_at": saved_at,
+                }
+                for message_id, parts, status, finish_reason, usage in replies
+            ],
         )
 
     @staticmethod
@@ -85,6 +114,14 @@ class ReplyRepository:
         Read on the partial index of STREAMING replies, then their chats by primary key.
         `excluding` leaves one reply out of the count (one being started).
         """
+        result = await db.execute(ReplyRepository.live_count_query(user_id, since, excluding))
+        return int(result.scalar_one())
+
+    @staticmethod
+    def live_count_query(
+        user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None = None
+    ) -> Select[int]:
+        """The statement of `live_count`, to read along with others."""
         statement = (
             select(func.count(Message.id))
             .join(Chat, Chat.id == Message.chat_id)
@@ -92,8 +129,7 @@ class ReplyRepository:
         )
         if excluding is not None:
             statement = statement.where(Message.id != excluding)
-        result = await db.execute(statement)
-        return int(result.scalar_one())
+        return statement
 
     @staticmethod
     async def stale(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import UserType
 from src.lib.db.models import Chat, RefreshToken, User
+from src.lib.db.sqlite_driver import OneHopConnection
 
 
 class UserRepository:
@@ -30,16 +31,20 @@ class UserRepository:
         """Hold the user's row until the transaction ends; another lock of it waits till then.
 
         PostgreSQL locks the row FOR NO KEY UPDATE (inserts that reference the user go on).
-        SQLite has no row locks: a write that changes nothing takes the database's write
+        SQLite has no row locks: the transaction's first write takes the database's write
         lock, which serializes writers (across processes too) and makes the reads after it
-        current.
+        current; a transaction that has not written yet makes a write that changes nothing.
         """
         if db.get_bind().dialect.name == "postgresql":
             locking = select(User.id).where(User.id == user_id).with_for_update(key_share=True)
             await db.execute(locking)
-        else:
-            touch = update(User).where(User.id == user_id).values(updated_at=User.updated_at)
-            await db.execute(touch.execution_options(synchronize_session=False))
+            return
+        connection = await (await db.connection()).get_raw_connection()
+        sqlite = connection.driver_connection
+        if isinstance(sqlite, OneHopConnection) and sqlite.in_transaction:
+            return  # it has written: the write lock is held
+        touch = update(User).where(User.id == user_id).values(updated_at=User.updated_at)
+        await db.execute(touch.execution_options(synchronize_session=False))
 
     @staticmethod
     async def upgrade_guest(
