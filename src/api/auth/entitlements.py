@@ -19,7 +19,6 @@ from src.core.config import Settings
 from src.core.enums import UserType
 from src.core.exceptions import RateLimitedError
 from src.lib.db.models import User
-from src.lib.db.repositories.reply import ReplyRepository
 from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.repositories.user import UserRepository
 from src.lib.db.session import SessionFactory
@@ -96,9 +95,8 @@ class ReplyAllowance:
         settings, user = self.settings, self.user
         now = utcnow()
         live_since = now - timedelta(seconds=settings.generation_lock_ttl_seconds)
-        live = ReplyRepository.live_count_query(user.id, live_since, excluding=reply_id)
-        used, oldest, others = await UsageRepository.user_messages_with(
-            self.db, user.id, now - WINDOW, live
+        used, oldest, others = await UsageRepository.use_and_live(
+            self.db, user.id, now - WINDOW, live_since, excluding=reply_id
         )
         allowance = _entitlements(settings, user.user_type, used, oldest, now)
         if allowance.messages_remaining <= 0:

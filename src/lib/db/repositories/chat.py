@@ -11,11 +11,13 @@ the user's own chats) or one of whose messages holds every word of it (the full-
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     case,
     delete,
     func,
@@ -28,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
 
 from src.core.enums import Visibility
 from src.lib.db import fulltext
@@ -41,6 +44,18 @@ def dialect_insert(db: AsyncSession, model: type[Any]) -> postgresql.Insert | sq
     if db.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+@cache
+def _chat_insert(dialect: str) -> ReturningInsert[uuid.UUID]:
+    """INSERT of a chat from parameters, nothing on a duplicate id, RETURNING the id.
+
+    Built once per dialect: a reply start in a new chat runs it (parameters, not `.values()`,
+    so SQLAlchemy finds its compiled form without walking a new statement).
+    """
+    chats = cast(Table, Chat.__table__)
+    insert = postgresql.insert(chats) if dialect == "postgresql" else sqlite.insert(chats)
+    return insert.on_conflict_do_nothing(index_elements=[chats.c.id]).returning(chats.c.id)
 
 
 def readable_by(user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -95,19 +110,20 @@ class ChatRepository:
         ON CONFLICT DO NOTHING, so that two concurrent creations of one id cannot fail.
         `current_leaf_id` may name a message inserted later in the same transaction.
         """
-        insert = dialect_insert(db, Chat).values(
-            id=chat_id,
-            user_id=user_id,
-            title=title,
-            visibility=visibility,
-            current_leaf_id=current_leaf_id,
-            title_pending=title_pending,
-        )
-        created: Chat | None = await db.scalar(
-            insert.on_conflict_do_nothing(index_elements=[Chat.id]).returning(Chat)
-        )
-        if created is not None:
-            return created
+        now = utcnow()
+        values = {
+            "id": chat_id,
+            "user_id": user_id,
+            "title": title,
+            "visibility": visibility,
+            "current_leaf_id": current_leaf_id,
+            "title_pending": title_pending,
+            "created_at": now,
+            "updated_at": now,
+        }
+        created = await db.execute(_chat_insert(db.get_bind().dialect.name), values)
+        if created.first() is not None:  # the row is what was given: no need to read it back
+            return Chat(**values, message_count=0)
         return (await db.execute(select(Chat).where(Chat.id == chat_id))).scalar_one()
 
     @staticmethod

@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     Uuid,
     and_,
     any_,
@@ -125,7 +126,7 @@ class MessageRepository:
             }
             for message in messages
         ]
-        await db.execute(insert(Message), rows)
+        await db.execute(insert(cast(Table, Message.__table__)), rows)
 
     @staticmethod
     async def get(db: AsyncSession, message_id: uuid.UUID) -> Message | None:

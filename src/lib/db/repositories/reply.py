@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, select, update
@@ -18,6 +19,35 @@ type SavedReply = tuple[
     uuid.UUID, list[dict[str, Any]], MessageStatus, FinishReason | None, dict[str, int] | None
 ]
 """A reply to store: (message id, parts, status, finish reason, usage)."""
+
+
+NO_REPLY = uuid.UUID(int=0)
+"""The id `live_count` leaves out when it is to leave none out."""
+
+
+@cache
+def live_count_query() -> Select[int]:
+    """The statement of `ReplyRepository.live_count`, with parameters `live_count_parameters`.
+
+    Built once, to be read along with others (see `UsageRepository.use_and_live`).
+    """
+    return (
+        select(func.count(Message.id))
+        .join(Chat, Chat.id == Message.chat_id)
+        .where(
+            Chat.user_id == bindparam("live_user_id"),
+            STREAMING,
+            Message.updated_at > bindparam("live_since"),
+            Message.id != bindparam("live_excluding"),
+        )
+    )
+
+
+def live_count_parameters(
+    user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None
+) -> dict[str, Any]:
+    """The parameters of `live_count_query`."""
+    return {"live_user_id": user_id, "live_since": since, "live_excluding": excluding or NO_REPLY}
 
 
 class ReplyRepository:
@@ -114,22 +144,8 @@ class ReplyRepository:
         Read on the partial index of STREAMING replies, then their chats by primary key.
         `excluding` leaves one reply out of the count (one being started).
         """
-        result = await db.execute(ReplyRepository.live_count_query(user_id, since, excluding))
-        return int(result.scalar_one())
-
-    @staticmethod
-    def live_count_query(
-        user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None = None
-    ) -> Select[int]:
-        """The statement of `live_count`, to read along with others."""
-        statement = (
-            select(func.count(Message.id))
-            .join(Chat, Chat.id == Message.chat_id)
-            .where(Chat.user_id == user_id, STREAMING, Message.updated_at > since)
-        )
-        if excluding is not None:
-            statement = statement.where(Message.id != excluding)
-        return statement
+        parameters = live_count_parameters(user_id, since, excluding)
+        return int((await db.execute(live_count_query(), parameters)).scalar_one())
 
     @staticmethod
     async def stale(

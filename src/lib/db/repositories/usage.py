@@ -2,12 +2,14 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from functools import cache
+from typing import cast
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.lib.db.models import UsageRecord
+from src.lib.db.repositories.reply import live_count_parameters, live_count_query
 from src.lib.db.types import generate_uuid7, utcnow
 
 
@@ -17,28 +19,42 @@ class UsageRepository:
     @staticmethod
     async def record_reply(db: AsyncSession, user_id: uuid.UUID) -> None:
         """Count one reply started for the user now."""
-        await db.execute(
-            insert(UsageRecord).values(id=generate_uuid7(), user_id=user_id, created_at=utcnow())
-        )
+        row = {"id": generate_uuid7(), "user_id": user_id, "created_at": utcnow()}
+        await db.execute(insert(cast(Table, UsageRecord.__table__)), row)
 
     @staticmethod
     async def user_messages_since(
         db: AsyncSession, user_id: uuid.UUID, since: datetime
     ) -> tuple[int, datetime | None]:
         """How many replies the user asked for since a time, and when the oldest was started."""
-        count, oldest, *_ = await UsageRepository.user_messages_with(db, user_id, since)
-        return count, oldest
+        result = await db.execute(_used_since(), {"user_id": user_id, "since": since})
+        count, oldest = result.one()
+        return int(count), oldest
 
     @staticmethod
-    async def user_messages_with(
-        db: AsyncSession, user_id: uuid.UUID, since: datetime, *counts: Select[int]
-    ) -> tuple[Any, ...]:
-        """`user_messages_since`, then the results of other counts, in one statement."""
-        used = select(
-            func.count(UsageRecord.id).label("used"),
-            func.min(UsageRecord.created_at).label("oldest"),
-        ).where(UsageRecord.user_id == user_id, UsageRecord.created_at > since)
-        if counts:
-            used = used.add_columns(*(count.scalar_subquery() for count in counts))
-        count, oldest, *others = cast(tuple[Any, ...], (await db.execute(used)).one())
-        return (int(count), oldest, *(int(other) for other in others))
+    async def use_and_live(
+        db: AsyncSession,
+        user_id: uuid.UUID,
+        since: datetime,
+        live_since: datetime,
+        excluding: uuid.UUID | None,
+    ) -> tuple[int, datetime | None, int]:
+        """`user_messages_since`, and `ReplyRepository.live_count`, in one statement."""
+        parameters = {"user_id": user_id, "since": since}
+        parameters |= live_count_parameters(user_id, live_since, excluding)
+        count, oldest, live = (await db.execute(_use_and_live(), parameters)).one()
+        return int(count), oldest, int(live)
+
+
+@cache
+def _used_since() -> Select[int, datetime]:
+    """Count and oldest of a user's usage records since a time (built once)."""
+    return select(func.count(UsageRecord.id), func.min(UsageRecord.created_at)).where(
+        UsageRecord.user_id == bindparam("user_id"), UsageRecord.created_at > bindparam("since")
+    )
+
+
+@cache
+def _use_and_live() -> Select[int, datetime, int]:
+    """`_used_since` with the live count as a third column (built once)."""
+    return _used_since().add_columns(live_count_query().scalar_subquery())
