@@ -11,7 +11,6 @@ Routes:
 """
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +31,7 @@ from src.cli.serve import MAX_WS_FRAME_BYTES
 from src.core.config import Settings, get_settings
 from src.core.logger import setup_logging
 from src.core.security import PasswordHasher
+from src.lib.collector import server_collector
 from src.lib.db.migrate import upgrade_to_head
 from src.lib.db.reply_store import DatabaseReplyStore
 from src.lib.db.session import SessionFactory, create_engine, create_session_factory
@@ -114,14 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "redis" if settings.redis_url else "in-memory",
         )
         await runtime.generations.start()
-        # What startup built (schema, mappers, caches) lives until shutdown: moved out of the
-        # collector's generations, a full collection no longer walks it (-10% CPU per reply).
-        gc.freeze()
         try:
-            async with guest_retention(runtime):
-                yield
+            with server_collector():
+                async with guest_retention(runtime):
+                    yield
         finally:
-            gc.unfreeze()
             await runtime.generations.shutdown(settings.shutdown_grace_seconds)
             await runtime.broker.close()
             await runtime.limiter.close()
