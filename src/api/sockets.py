@@ -1,8 +1,9 @@
 """Signed-in WebSockets: each keeps its user, and is closed (4403) when its sign-in ends.
 
-A socket authenticates once, at connection_init; its operations then use the user kept on
-its context, without a database round trip. The sign-in ends, and the socket is closed with
-4403 (its running subscriptions end with it), when:
+A socket authenticates once, at connection_init; its operations then use the user kept for
+it, without a database round trip: one `User` per signed-in user, shared by all of that
+user's sockets (the one loaded by the latest sign-in). The sign-in ends, and the socket is
+closed with 4403 (its running subscriptions end with it), when:
 - its access token expires: one timer per socket on the event loop (`loop.call_at`);
 - its user is deactivated or deleted: one task per process checks, every CHECK_SECONDS,
   which users with open sockets are still active, in one query per CHECK_BATCH users.
@@ -35,12 +36,30 @@ CloseSocket = Callable[[], Coroutine[Any, Any, None]]
 """Ends a socket's operations and closes it with 4403 (nothing happens once it is closed)."""
 
 
+class _UserSockets:
+    """A signed-in user's sockets and the `User` they share."""
+
+    __slots__ = ("sign_ins", "user")
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.sign_ins: set[SocketSignIn] = set()
+
+
 class SocketSignIn:
     """One socket's sign-in: its user until the token expires or the user goes."""
 
-    def __init__(self, registry: "OpenSockets", identity: Identity, close: CloseSocket) -> None:
-        self.user: User = identity.user
-        self.expires_at = identity.expires_at
+    __slots__ = ("_close", "_closing", "_registry", "_timer", "account", "ended", "expires_at")
+
+    def __init__(
+        self,
+        registry: "OpenSockets",
+        account: _UserSockets,
+        expires_at: datetime,
+        close: CloseSocket,
+    ) -> None:
+        self.account = account
+        self.expires_at = expires_at
         self._registry = registry
         self._close = close
         self._closing: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
@@ -48,6 +67,11 @@ class SocketSignIn:
         loop = asyncio.get_running_loop()
         delay = (self.expires_at - datetime.now(UTC)).total_seconds()
         self._timer = loop.call_at(loop.time() + max(delay, 0.0), self.end)
+
+    @property
+    def user(self) -> User:
+        """The signed-in user (shared by the user's sockets)."""
+        return self.account.user
 
     def current_user(self) -> User:
         """The socket's user.
@@ -57,7 +81,7 @@ class SocketSignIn:
         """
         if self.ended or datetime.now(UTC) >= self.expires_at:
             raise UnauthenticatedError(SIGNED_OUT)
-        return self.user
+        return self.account.user
 
     def end(self) -> None:
         """End the sign-in and close the socket."""
@@ -78,23 +102,27 @@ class OpenSockets:
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
-        self._by_user: dict[uuid.UUID, set[SocketSignIn]] = {}
+        self._by_user: dict[uuid.UUID, _UserSockets] = {}
         self._checker: asyncio.Task[None] | None = None
 
     def open(self, identity: Identity, close: CloseSocket) -> SocketSignIn:
         """Keep a socket's sign-in until it ends (see the module docstring)."""
-        sign_in = SocketSignIn(self, identity, close)
-        self._by_user.setdefault(identity.user.id, set()).add(sign_in)
+        account = self._by_user.get(identity.user.id)
+        if account is None:
+            account = self._by_user[identity.user.id] = _UserSockets(identity.user)
+        account.user = identity.user  # the freshest, for every socket of the user
+        sign_in = SocketSignIn(self, account, identity.expires_at, close)
+        account.sign_ins.add(sign_in)
         if self._checker is None:
             self._checker = asyncio.get_running_loop().create_task(self._check_users())
         return sign_in
 
     def remove(self, sign_in: SocketSignIn) -> None:
         """Forget an ended sign-in; the check stops with the last one."""
-        sign_ins = self._by_user.get(sign_in.user.id, set())
-        sign_ins.discard(sign_in)
-        if not sign_ins:
-            self._by_user.pop(sign_in.user.id, None)
+        account = sign_in.account
+        account.sign_ins.discard(sign_in)
+        if not account.sign_ins and self._by_user.get(account.user.id) is account:
+            del self._by_user[account.user.id]
         if not self._by_user and self._checker is not None:
             self._checker.cancel()
             self._checker = None
@@ -109,12 +137,15 @@ class OpenSockets:
                 logger.exception("the users of open sockets could not be checked")
                 continue
             for user_id in checked:
+                account = self._by_user.get(user_id)
+                if account is None:
+                    continue
                 user_type = active.get(user_id)
-                for sign_in in list(self._by_user.get(user_id, ())):
-                    if user_type is None:
+                if user_type is None:
+                    for sign_in in list(account.sign_ins):
                         sign_in.end()
-                    else:
-                        sign_in.user.user_type = user_type  # a guest may have registered
+                else:
+                    account.user.user_type = user_type  # a guest may have registered
 
     async def _active_users(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, UserType]:
         active: dict[uuid.UUID, UserType] = {}
