@@ -2,8 +2,8 @@
 
 A socket authenticates once, at connection_init; its operations then use the user kept for
 it, without a database round trip: one `User` per signed-in user, shared by all of that
-user's sockets (the one loaded by the latest sign-in). The sign-in ends, and the socket is
-closed with 4403 (its running subscriptions end with it), when:
+user's sockets (a sign-in that loads a row updated since replaces it). The sign-in ends, and
+the socket is closed with 4403 (its running subscriptions end with it), when:
 - its access token expires: one timer per socket on the event loop (`loop.call_at`);
 - its user is deactivated or deleted: one task per process checks, every CHECK_SECONDS,
   which users with open sockets are still active, in one query per CHECK_BATCH users.
@@ -110,7 +110,8 @@ class OpenSockets:
         account = self._by_user.get(identity.user.id)
         if account is None:
             account = self._by_user[identity.user.id] = _UserSockets(identity.user)
-        account.user = identity.user  # the freshest, for every socket of the user
+        elif account.user.updated_at != identity.user.updated_at:
+            account.user = identity.user  # the row changed: the fresh one, for every socket
         sign_in = SocketSignIn(self, account, identity.expires_at, close)
         account.sign_ins.add(sign_in)
         if self._checker is None:
