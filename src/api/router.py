@@ -37,6 +37,7 @@ from src.api.schema import ChatSchema
 from src.api.sockets import OpenSockets
 from src.api.ws_handlers import LegacyWSHandler, TransportWSHandler
 from src.core.exceptions import AppError
+from src.lib.own_task import in_own_task
 
 MAX_OPERATIONS_PER_SOCKET = 20
 
@@ -111,7 +112,7 @@ class ChatRouter(GraphQLHTTPRouter):
         """Sign the socket in from the connection_init payload, or reject it."""
         token = bearer_token(_authorization_param(context.connection_params))
         try:
-            identity = await context.authenticate(token) if token else None
+            identity = await in_own_task(context.authenticate(token)) if token else None
         except AppError:
             identity = None
         if identity is None or context.close_socket is None:

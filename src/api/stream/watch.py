@@ -17,6 +17,7 @@ from src.api.runtime import Runtime
 from src.core.exceptions import NotFoundError, RateLimitedError
 from src.lib.db.models import Chat, User
 from src.lib.db.repositories.chat import ChatRepository
+from src.lib.own_task import in_own_task
 from src.lib.streaming.broker import SubscriberLaggedError, failing_on_outage
 from src.lib.streaming.events import StreamEvent
 
@@ -123,6 +124,9 @@ class WatchService:
         return chat.user_id == user.id
 
     async def _readable(self, user: User, chat_id: uuid.UUID) -> Chat | None:
+        return await in_own_task(self._read_readable(user, chat_id))  # off the watcher's stack
+
+    async def _read_readable(self, user: User, chat_id: uuid.UUID) -> Chat | None:
         async with self.runtime.session_factory() as db:
             return await ChatRepository.get_readable(db, chat_id, user.id)
 
