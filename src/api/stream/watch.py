@@ -96,6 +96,7 @@ class WatchService:
                     async for event in _while_readable(live, changed, readable):
                         yield event
                     return
+            del changed  # the owner's frame keeps no access-change event for its whole watch
             async for event in failing_on_outage(broker.subscribe(chat_id, after_seq)):
                 yield event
         except SubscriberLaggedError as error:
