@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 from src.api.auth.service import AuthService
 from src.api.context import Context, bearer_token
@@ -63,11 +63,15 @@ class SocketEndpoint:
         self.context = context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one WebSocket until it closes."""
+        """Serve one WebSocket until it closes; its sign-in ends with it."""
         websocket = WebSocket(scope, receive, send)
         context = self.context(websocket)
         context.request = websocket
-        await self.router.run(websocket, context, None)
+        try:
+            await self.router.run(websocket, context, None)
+        finally:
+            if context.sign_in is not None:
+                context.sign_in.forget()
 
 
 class _SocketRoute(WebSocketRoute):
@@ -124,14 +128,6 @@ class ChatRouter(GraphQLHTTPRouter):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from this server's own files (src/api/graphiql), not from a CDN."""
         return graphiql_page()
-
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Serve a request; a socket's sign-in ends with the socket."""
-        try:
-            return await super().run(request, context, root_value)
-        finally:
-            if isinstance(context, Context) and context.sign_in is not None:  # a WebSocket's
-                context.sign_in.forget()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
