@@ -4,7 +4,7 @@ A socket authenticates once, at connection_init; its operations then use the use
 it, without a database round trip: one `User` per signed-in user, shared by all of that
 user's sockets (a sign-in that loads a row updated since replaces it). The sign-in ends, and
 the socket is closed with 4403 (its running subscriptions end with it), when:
-- its access token expires: one timer per socket on the event loop (`loop.call_at`);
+- its access token expires: the process's sign-ins share one event-loop timer (`Deadlines`);
 - its user is deactivated or deleted: one task per process checks, every CHECK_SECONDS,
   which users with open sockets are still active, in one query per CHECK_BATCH users.
 Clients reconnect with a fresh token (graphql-ws `connectionParams` as a function).
@@ -22,6 +22,7 @@ from typing import Any
 from loguru import logger
 
 from src.api.auth.service import Identity
+from src.api.deadlines import Deadlines
 from src.core.enums import UserType
 from src.core.exceptions import UnauthenticatedError
 from src.lib.db.models import User
@@ -49,7 +50,7 @@ class _UserSockets:
 class SocketSignIn:
     """One socket's sign-in: its user until the token expires or the user goes."""
 
-    __slots__ = ("_close", "_closing", "_registry", "_timer", "account", "ended", "expires_at")
+    __slots__ = ("_close", "_closing", "_registry", "account", "ended", "expires_at")
 
     def __init__(
         self,
@@ -61,12 +62,9 @@ class SocketSignIn:
         self.account = account
         self.expires_at = expires_at
         self._registry = registry
-        self._close = close
+        self._close: CloseSocket | None = close
         self._closing: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
         self.ended = False
-        loop = asyncio.get_running_loop()
-        delay = (self.expires_at - datetime.now(UTC)).total_seconds()
-        self._timer = loop.call_at(loop.time() + max(delay, 0.0), self.end)
 
     @property
     def user(self) -> User:
@@ -85,15 +83,22 @@ class SocketSignIn:
 
     def end(self) -> None:
         """End the sign-in and close the socket."""
-        if self.ended:
+        close = self._close
+        if self.ended or close is None:
             return
         self.forget()
-        self._closing = asyncio.get_running_loop().create_task(self._close())
+        self._closing = asyncio.get_running_loop().create_task(close())
 
     def forget(self) -> None:
-        """End the sign-in without closing the socket (it closed by itself)."""
+        """End the sign-in without closing the socket (it closed by itself).
+
+        Its socket is let go at once: until its deadline comes, the sign-in may stay in the
+        process's deadlines.
+        """
+        if self.ended:
+            return
         self.ended = True
-        self._timer.cancel()
+        self._close = None
         self._registry.remove(self)
 
 
@@ -104,6 +109,7 @@ class OpenSockets:
         self._session_factory = session_factory
         self._by_user: dict[uuid.UUID, _UserSockets] = {}
         self._checker: asyncio.Task[None] | None = None
+        self._expiries = Deadlines()
 
     def open(self, identity: Identity, close: CloseSocket) -> SocketSignIn:
         """Keep a socket's sign-in until it ends (see the module docstring)."""
@@ -114,12 +120,14 @@ class OpenSockets:
             account.user = identity.user  # the row changed: the fresh one, for every socket
         sign_in = SocketSignIn(self, account, identity.expires_at, close)
         account.sign_ins.add(sign_in)
+        self._expiries.add(identity.expires_at, sign_in)
         if self._checker is None:
             self._checker = asyncio.get_running_loop().create_task(self._check_users())
         return sign_in
 
     def remove(self, sign_in: SocketSignIn) -> None:
         """Forget an ended sign-in; the check stops with the last one."""
+        self._expiries.ended()
         account = sign_in.account
         account.sign_ins.discard(sign_in)
         if not account.sign_ins and self._by_user.get(account.user.id) is account:
