@@ -52,7 +52,7 @@ class Context(BaseContext):
         self.authorization = authorization
         self.authenticate = authenticate
         self._user: User | None = None
-        self._user_lock = asyncio.Lock()
+        self._user_lock: asyncio.Lock | None = None  # made on first use: a socket needs none
         self.sign_in: SocketSignIn | None = None
         self.close_socket: CloseSocket | None = None
 
@@ -79,6 +79,8 @@ class Context(BaseContext):
         token = bearer_token(self.authorization)
         if token is None:
             return None
+        if self._user_lock is None:
+            self._user_lock = asyncio.Lock()
         async with self._user_lock:
             if self._user is None:
                 self._user = (await self.authenticate(token)).user

@@ -8,16 +8,25 @@ connection_init payload (key matched case-insensitively): a missing or bad token
 graphql-transport-ws socket with 4403, and gets connection_error on legacy graphql-ws. An
 accepted socket is closed with 4403 when its token expires or its user is deactivated or
 deleted (src/api/sockets.py), on either protocol (src/api/ws_handlers.py).
+
+The WebSocket is served by a plain ASGI route (`SocketEndpoint`), not by FastAPI's dependency
+injection: whatever FastAPI makes per request (exit stacks, solved dependencies, a response
+and background tasks nobody uses) would live as long as the socket.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIWebSocketRoute
 from starlette.requests import HTTPConnection, Request
+from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 from src.api.auth.service import AuthService
 from src.api.context import Context, bearer_token
@@ -28,6 +37,7 @@ from src.api.schema import ChatSchema
 from src.api.sockets import OpenSockets
 from src.api.ws_handlers import LegacyWSHandler, TransportWSHandler
 from src.core.exceptions import AppError
+from src.lib.own_task import in_own_task
 
 MAX_OPERATIONS_PER_SOCKET = 20
 
@@ -41,6 +51,40 @@ def _authorization_param(params: Any) -> str | None:
     return None
 
 
+ContextGetter = Callable[[HTTPConnection], Context]
+"""A request's or socket's new context."""
+
+
+class SocketEndpoint:
+    """The ASGI app of the router's WebSocket: the socket, its context, and the router's run."""
+
+    def __init__(self, router: "ChatRouter", context: ContextGetter) -> None:
+        self.router = router
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one WebSocket until it closes; its sign-in ends with it."""
+        websocket = WebSocket(scope, receive, send)
+        context = self.context(websocket)
+        context.request = websocket
+        try:
+            await self.router.run(websocket, context, None)
+        finally:
+            if context.sign_in is not None:
+                context.sign_in.forget()
+
+
+class _SocketRoute(WebSocketRoute):
+    """A WebSocket route whose path may be empty: the router's own path, before its prefix.
+
+    FastAPI makes the route it matches from this one's path (prefixed) and endpoint.
+    """
+
+    def __init__(self, path: str, endpoint: SocketEndpoint) -> None:
+        super().__init__(path or "/", endpoint, name="graphql_websocket")
+        self.path = path
+
+
 class ChatRouter(GraphQLHTTPRouter):
     """Strawberry's FastAPI router with the project's context and WebSocket authentication.
 
@@ -51,33 +95,39 @@ class ChatRouter(GraphQLHTTPRouter):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, *args: Any, sockets: OpenSockets, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        schema: ChatSchema,
+        *,
+        sockets: OpenSockets,
+        context_getter: ContextGetter,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, context_getter=context_getter, **kwargs)
         self.sockets = sockets
+        self.routes[:] = [
+            _SocketRoute(route.path, SocketEndpoint(self, context_getter))
+            if isinstance(route, APIWebSocketRoute)
+            else route
+            for route in self.routes
+        ]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Sign the socket in from the connection_init payload, or reject it."""
         token = bearer_token(_authorization_param(context.connection_params))
         try:
-            identity = await context.authenticate(token) if token else None
+            identity = await in_own_task(context.authenticate(token)) if token else None
         except AppError:
             identity = None
         if identity is None or context.close_socket is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.sign_in = self.sockets.open(identity, context.close_socket)
+        context.connection_params = None  # the token is not kept past the sign-in
         return None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from this server's own files (src/api/graphiql), not from a CDN."""
         return graphiql_page()
-
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Serve a request; a socket's sign-in ends with the socket."""
-        try:
-            return await super().run(request, context, root_value)
-        finally:
-            if isinstance(context, Context) and context.sign_in is not None:  # a WebSocket's
-                context.sign_in.forget()
 
 
 def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
@@ -86,7 +136,7 @@ def create_graphql_router(schema: ChatSchema, runtime: Runtime) -> ChatRouter:
 
     authenticate = AuthService(runtime).authenticate
 
-    async def get_context(connection: HTTPConnection) -> Context:
+    def get_context(connection: HTTPConnection) -> Context:
         return Context(runtime, connection.headers.get("authorization"), authenticate)
 
     return ChatRouter(

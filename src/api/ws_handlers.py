@@ -3,6 +3,8 @@
 Offers:
 - `TransportWSHandler` (graphql-transport-ws) and `LegacyWSHandler` (graphql-ws): each gives
   its context `close_socket`, which ends the socket's operations, then closes it with 4403.
+  Neither keeps anything of its connection_init deadline once the init came: Strawberry keeps
+  the cancelled task, and with it its exception, traceback and frames, for the socket's life.
 - `LegacyWSHandler` also refuses what the graphql-ws library refuses: no connection_init
   within the router's `connection_init_wait_timeout` (4408), a second connection_init (4429),
   a `start` whose id is already running (4409), a frame that is not JSON (4400), and a
@@ -18,6 +20,7 @@ from typing import Any
 
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws import types as transport
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -56,6 +59,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         super().__init__(**kwargs)
         self.context.close_socket = self.close_forbidden
 
+    async def handle_connection_init(self, message: transport.ConnectionInitMessage) -> None:
+        """Handle connection_init, then forget the deadline it cancelled."""
+        await super().handle_connection_init(message)
+        self.connection_init_timeout_task = None
+
     async def close_forbidden(self) -> None:
         """End every operation (no more messages for them), then close with 4403."""
         for operation_id in list(self.operations):
@@ -91,16 +99,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         self.websocket = _StrictJson(self.websocket)
         self.context.close_socket = self.close_forbidden
         self.init_received = False
+        self._deadline: asyncio.Task[None] | None = None
 
     async def handle(self) -> None:
         """Serve the socket; close it without connection_init in time, or on a non-JSON frame."""
-        deadline = asyncio.get_running_loop().create_task(self._close_unless_initialised())
+        self._deadline = asyncio.get_running_loop().create_task(self._close_unless_initialised())
         try:
             await super().handle()
         except NonJsonMessageReceived:
             await _close(self.websocket, 4400, "WebSocket message must be valid JSON")
         finally:
-            deadline.cancel()
+            self._end_deadline()
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """Accept the first connection_init only."""
@@ -108,6 +117,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await _close(self.websocket, 4429, "Too many initialisation requests")
             return
         self.init_received = True
+        self._end_deadline()
         await super().handle_connection_init(message)
 
     async def handle_start(self, message: StartMessage) -> None:
@@ -124,6 +134,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         """End every operation (each gets `complete`), then close with 4403."""
         await self.cleanup()
         await _close(self.websocket, *FORBIDDEN)
+
+    def _end_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())

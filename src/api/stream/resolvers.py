@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from src.api.common.types import parse_id
-from src.api.context import Info
+from src.api.context import Context, Info
 from src.api.stream.approvals import ApprovalService
 from src.api.stream.catalog_types import ChatModel, Tool
 from src.api.stream.inputs import ChatStreamInput, stream_request
@@ -104,8 +104,18 @@ class StreamSubscription:
     async def chat_events(
         self, info: Info, chat_id: strawberry.ID, after_seq: int | None = None
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Follow a chat's replies until the client completes the subscription."""
-        user = await info.context.require_user()
-        watch = WatchService(info.context.runtime)
-        async for event in watch.events(user, parse_id(chat_id, "chatId"), after_seq):
-            yield to_graphql(event)
+        """Follow a chat's replies until the client completes the subscription.
+
+        The stream is returned rather than run here, so that it keeps the socket's context but
+        not this resolver's `info` for as long as it waits; its errors still end the stream.
+        """
+        return _chat_events(info.context, chat_id, after_seq)
+
+
+async def _chat_events(
+    context: Context, chat_id: strawberry.ID, after_seq: int | None
+) -> AsyncGenerator[StreamEvent, None]:
+    user = await context.require_user()
+    watch = WatchService(context.runtime)
+    async for event in watch.events(user, parse_id(chat_id, "chatId"), after_seq):
+        yield to_graphql(event)

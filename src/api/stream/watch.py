@@ -11,11 +11,13 @@ Operations:
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 
 from src.api.runtime import Runtime
 from src.core.exceptions import NotFoundError, RateLimitedError
 from src.lib.db.models import Chat, User
 from src.lib.db.repositories.chat import ChatRepository
+from src.lib.own_task import in_own_task
 from src.lib.streaming.broker import SubscriberLaggedError, failing_on_outage
 from src.lib.streaming.events import StreamEvent
 
@@ -77,26 +79,28 @@ class WatchService:
     ) -> AsyncIterator[StreamEvent]:
         """The chat's events: replayed after `after_seq`, then live.
 
+        Only a watcher who is not the owner keeps watching access changes: the owner can
+        always read the chat, so an owner's watch lets go of its access-change event (and of
+        the chat row) once the check is done.
+
         Raises:
             NotFoundError: The user may not read the chat, or no longer may.
             RateLimitedError: The watcher fell further behind than the broker keeps.
         """
         broker = self.runtime.broker
-        async with broker.access_changes(chat_id) as changed:  # before the check: no gap
-            chat = await self._readable(user, chat_id)
-            if chat is None:
-                raise NotFoundError()
-            live = failing_on_outage(broker.subscribe(chat_id, after_seq))
-            events = (
-                live
-                if chat.user_id == user.id  # the owner can always read the chat
-                else _while_readable(live, changed, lambda: self._still_readable(user, chat_id))
-            )
-            try:
-                async for event in events:
-                    yield event
-            except SubscriberLaggedError as error:
-                raise RateLimitedError(LAGGED, retry_after=0) from error
+        try:
+            async with broker.access_changes(chat_id) as changed:  # before the check: no gap
+                if not await self._owns_readable(user, chat_id):
+                    readable = partial(self._still_readable, user, chat_id)
+                    live = failing_on_outage(broker.subscribe(chat_id, after_seq))
+                    async for event in _while_readable(live, changed, readable):
+                        yield event
+                    return
+            del changed  # the owner's frame keeps no access-change event for its whole watch
+            async for event in failing_on_outage(broker.subscribe(chat_id, after_seq)):
+                yield event
+        except SubscriberLaggedError as error:
+            raise RateLimitedError(LAGGED, retry_after=0) from error
 
     async def stop(self, user: User, chat_id: uuid.UUID) -> bool:
         """Stop the chat's running reply; True when one was running.
@@ -109,7 +113,21 @@ class WatchService:
                 raise NotFoundError()
         return await self.runtime.generations.stop(chat_id)
 
+    async def _owns_readable(self, user: User, chat_id: uuid.UUID) -> bool:
+        """Whether the user owns the chat (True) or only may read it (False).
+
+        Raises:
+            NotFoundError: The user may not read the chat.
+        """
+        chat = await self._readable(user, chat_id)
+        if chat is None:
+            raise NotFoundError()
+        return chat.user_id == user.id
+
     async def _readable(self, user: User, chat_id: uuid.UUID) -> Chat | None:
+        return await in_own_task(self._read_readable(user, chat_id))  # off the watcher's stack
+
+    async def _read_readable(self, user: User, chat_id: uuid.UUID) -> Chat | None:
         async with self.runtime.session_factory() as db:
             return await ChatRepository.get_readable(db, chat_id, user.id)
 

@@ -13,10 +13,11 @@ and no one subscribes.
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from src.lib.llm.approval import ToolDecision
@@ -120,11 +121,16 @@ class _ChatState:
             self._wakeup.set()
             self._wakeup = None
 
-    async def wait_for_append(self) -> None:
-        """Wait until the next `append`."""
+    def leave(self) -> None:
+        """Count a subscriber out."""
+        self.subscribers -= 1
+        self.active_at = self._clock()
+
+    def wait_for_append(self) -> Coroutine[Any, Any, object]:
+        """Wait until the next `append` (the wake-up's own wait: no frame of ours waits)."""
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
-        await self._wakeup.wait()
+        return self._wakeup.wait()
 
 
 class _MemoryCursor(EventCursor):
@@ -289,10 +295,13 @@ class InMemoryBroker(Broker):
         """Forget every chat."""
         self._chats.clear()
 
-    @asynccontextmanager
-    async def _open_cursor(
+    def _open_cursor(self, chat_id: UUID, after_seq: int | None) -> "_CursorLease":
+        return _CursorLease(self, chat_id, after_seq)
+
+    def _place_cursor(
         self, chat_id: UUID, after_seq: int | None
-    ) -> AsyncIterator[EventCursor]:
+    ) -> tuple[_ChatState, _MemoryCursor]:
+        """A new subscriber's cursor, counted in its chat's state (see `_ChatState.leave`)."""
         self._sweep()
         state = self._chat(chat_id)
         snapshot = LogSnapshot(
@@ -303,11 +312,7 @@ class InMemoryBroker(Broker):
         )
         offset, replayed = snapshot.start(after_seq)
         state.subscribers += 1
-        try:
-            yield _MemoryCursor(state, offset, replayed, self.batch_size)
-        finally:
-            state.subscribers -= 1
-            state.active_at = self._clock()
+        return state, _MemoryCursor(state, offset, replayed, self.batch_size)
 
     def _chat(self, chat_id: UUID) -> _ChatState:
         state = self._chats.get(chat_id)
@@ -328,6 +333,30 @@ class InMemoryBroker(Broker):
                 and now - state.active_at > self.retention_seconds
             ):
                 del self._chats[chat_id]
+
+
+class _CursorLease(AbstractAsyncContextManager[EventCursor]):
+    """A subscription's cursor, counted among its chat's subscribers while the block runs.
+
+    A class rather than an `asynccontextmanager`: it lives as long as the subscription, and
+    a suspended generator with its wrapper costs several times its few slots.
+    """
+
+    __slots__ = ("_after_seq", "_broker", "_chat_id", "_state")
+
+    def __init__(self, broker: InMemoryBroker, chat_id: UUID, after_seq: int | None) -> None:
+        self._broker = broker
+        self._chat_id = chat_id
+        self._after_seq = after_seq
+        self._state: _ChatState | None = None
+
+    async def __aenter__(self) -> EventCursor:
+        self._state, cursor = self._broker._place_cursor(self._chat_id, self._after_seq)
+        return cursor
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._state is not None:
+            self._state.leave()
 
 
 class _UserState:
