@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import FinishReason, MessageStatus
@@ -50,6 +50,41 @@ def live_count_parameters(
     return {"live_user_id": user_id, "live_since": since, "live_excluding": excluding or NO_REPLY}
 
 
+@cache
+def _reply_update(final: bool) -> Update:
+    """UPDATE of replies by id from parameters (`_saved_row`), built once for each kind.
+
+    Both store the parts, text and save time; a final save also the status, finish reason and
+    usage, a partial one only while the reply is STREAMING.
+    """
+    messages = cast(Table, Message.__table__)
+    values: dict[str, Any] = {
+        "parts": bindparam("reply_parts"),
+        "text": bindparam("reply_text"),
+        "updated_at": bindparam("saved_at"),
+    }
+    if final:
+        values |= {
+            "status": bindparam("reply_status"),
+            "finish_reason": bindparam("reply_finish"),
+            "usage": bindparam("reply_usage"),
+        }
+        return update(messages).where(messages.c.id == bindparam("reply_id")).values(values)
+    return update(messages).where(messages.c.id == bindparam("reply_id"), STREAMING).values(values)
+
+
+def _saved_row(
+    message_id: uuid.UUID, parts: list[dict[str, Any]], saved_at: datetime
+) -> dict[str, Any]:
+    """The parameters of `_reply_update` that both kinds of save share."""
+    return {
+        "reply_id": message_id,
+        "reply_parts": parts,
+        "reply_text": text_of(parts),
+        "saved_at": saved_at,
+    }
+
+
 class ReplyRepository:
     """Writes of assistant messages while and after they stream."""
 
@@ -71,34 +106,12 @@ class ReplyRepository:
         if not replies:
             return
         saved_at = utcnow()
-        messages = cast(Table, Message.__table__)
-        statement = (
-            update(messages)
-            .where(messages.c.id == bindparam("reply_id"))
-            .values(
-                parts=bindparam("reply_parts"),
-                text=bindparam("reply_text"),
-                status=bindparam("reply_status"),
-                finish_reason=bindparam("reply_finish"),
-                usage=bindparam("reply_usage"),
-                updated_at=bindparam("saved_at"),
-            )
-        )
-        await db.execute(
-            statement,
-            [
-                {
-                    "reply_id": message_id,
-                    "reply_parts": parts,
-                    "reply_text": text_of(parts),
-                    "reply_status": status,
-                    "reply_finish": finish_reason,
-                    "reply_usage": usage,
-                    "saved_at": saved_at,
-                }
-                for message_id, parts, status, finish_reason, usage in replies
-            ],
-        )
+        rows = [
+            _saved_row(message_id, parts, saved_at)
+            | {"reply_status": status, "reply_finish": finish_reason, "reply_usage": usage}
+            for message_id, parts, status, finish_reason, usage in replies
+        ]
+        await db.execute(_reply_update(final=True), rows)
 
     @staticmethod
     async def save_partial(
@@ -112,28 +125,8 @@ class ReplyRepository:
         if not replies:
             return
         saved_at = utcnow()
-        messages = cast(Table, Message.__table__)
-        statement = (
-            update(messages)
-            .where(messages.c.id == bindparam("reply_id"), STREAMING)
-            .values(
-                parts=bindparam("reply_parts"),
-                text=bindparam("reply_text"),
-                updated_at=bindparam("saved_at"),
-            )
-        )
-        await db.execute(
-            statement,
-            [
-                {
-                    "reply_id": message_id,
-                    "reply_parts": parts,
-                    "reply_text": text_of(parts),
-                    "saved_at": saved_at,
-                }
-                for message_id, parts in replies
-            ],
-        )
+        rows = [_saved_row(message_id, parts, saved_at) for message_id, parts in replies]
+        await db.execute(_reply_update(final=False), rows)
 
     @staticmethod
     async def live_count(
