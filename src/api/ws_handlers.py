@@ -2,7 +2,9 @@
 
 Offers:
 - `TransportWSHandler` (graphql-transport-ws) and `LegacyWSHandler` (graphql-ws): each gives
-  its context `close_socket`, which ends the socket's operations, then closes it with 4403.
+  its context `close_socket`, which ends the socket's operations, then closes it with 4403;
+  each gives every operation's task an event sink (src/api/stream/fast_path.py), which sends
+  a TextDelta as the protocol's `next` (`data`) message without Strawberry's per-result work.
   Neither keeps anything of its connection_init deadline once the init came: Strawberry keeps
   the cancelled task, and with it its exception, traceback and frames, for the socket's life.
 - `LegacyWSHandler` also refuses what the graphql-ws library refuses: no connection_init
@@ -23,6 +25,7 @@ from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws import types as transport
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
@@ -31,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 
 from src.api.context import Context
+from src.api.stream.fast_path import EventSink, event_sink
 
 FORBIDDEN = (4403, "Forbidden")
 INVALID_START = "Invalid start message"
@@ -45,6 +49,17 @@ def _is_valid_start(message: Any) -> bool:
         and isinstance(payload.get("variables"), dict | None)
         and isinstance(payload.get("operationName"), str | None)
     )
+
+
+def _sink(websocket: AsyncWebSocketAdapter, message_type: str, operation_id: str) -> EventSink:
+    """Sends an event's data as the operation's `message_type` message."""
+
+    async def send(data: dict[str, Any]) -> None:
+        await websocket.send_json(
+            {"id": operation_id, "type": message_type, "payload": {"data": data}}
+        )
+
+    return send
 
 
 async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> None:
@@ -63,6 +78,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Handle connection_init, then forget the deadline it cancelled."""
         await super().handle_connection_init(message)
         self.connection_init_timeout_task = None
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Run an operation in its task, its TextDeltas sent as `next` messages directly."""
+        event_sink.set(_sink(self.websocket, "next", operation.id))
+        await super().run_operation(operation)
 
     async def close_forbidden(self) -> None:
         """End every operation (no more messages for them), then close with 4403."""
@@ -119,6 +139,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         self.init_received = True
         self._end_deadline()
         await super().handle_connection_init(message)
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        """Run an operation in its task, its TextDeltas sent as `data` messages directly."""
+        event_sink.set(_sink(self.websocket, "data", operation_id))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def handle_start(self, message: StartMessage) -> None:
         """Refuse a malformed start, or an operation id that is already running."""

@@ -10,7 +10,7 @@ from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from src.api.schema import schema
-from src.api.stream.fast_path import StreamingExecutionContext
+from src.api.stream.fast_path import StreamingExecutionContext, event_sink
 from src.api.stream.types import TextDelta
 
 EVENT = TextDelta(seq=7, message_id=strawberry.ID(str(uuid.uuid4())), delta="hello ")
@@ -57,3 +57,50 @@ async def test_fast_path_output_equals_execution(document: str, variables: dict[
     assert type(per_event).__name__ == "_RenderedEvent"  # the fast path was taken
     assert fast.errors is None and slow.errors is None
     assert fast.data == slow.data
+
+
+async def _events(log: list[object]) -> Any:
+    for event in (EVENT, "not a TextDelta", EVENT):
+        log.append(("read", event))
+        yield event
+
+
+def _subscription_executor() -> StreamingExecutionContext:
+    document = (
+        "subscription S($c: ID!) { w: chatEvents(chatId: $c) { ... on TextDelta { delta } } }"
+    )
+    executor = StreamingExecutionContext.build(
+        schema._schema, parse(document), raw_variable_values=CHAT
+    )
+    assert isinstance(executor, StreamingExecutionContext), executor
+    return executor
+
+
+async def test_a_sink_gets_each_text_delta_rendered_in_stream_order() -> None:
+    log: list[object] = []
+
+    async def sink(data: dict[str, Any]) -> None:
+        log.append(("sent", data))
+
+    token = event_sink.set(sink)
+    try:
+        stream = _subscription_executor().cancellable_iterable(_events(log))
+    finally:
+        event_sink.reset(token)
+    async for event in stream:
+        log.append(("yielded", event))
+    sent = ("sent", {"w": {"delta": EVENT.delta}})
+    assert log == [
+        ("read", EVENT),
+        sent,
+        ("read", "not a TextDelta"),
+        ("yielded", "not a TextDelta"),
+        ("read", EVENT),
+        sent,
+    ]
+
+
+async def test_without_a_sink_every_event_takes_the_normal_path() -> None:
+    log: list[object] = []
+    source = _events(log)
+    assert _subscription_executor().cancellable_iterable(source) is source
