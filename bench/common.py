@@ -117,7 +117,7 @@ def percentile(values: Sequence[float], percent: float) -> float | None:
     return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
 
 
-def wait_until_up(url: str, attempts: int = 200) -> None:
+def wait_until_up(url: str, attempts: int = 600) -> None:
     """Poll until the server answers.
 
     Raises:
