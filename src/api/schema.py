@@ -11,7 +11,13 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import SubscriptionResult
 from strawberry.tools import merge_types
@@ -23,6 +29,7 @@ from src.api.auth.types import User
 from src.api.chats.resolvers import ChatMutation, ChatQuery
 from src.api.chats.types import Chat
 from src.api.errors import ErrorCodes, log_unexpected
+from src.api.extension_hooks import CachedHooksRunner
 from src.api.limits import MAX_TOKENS, QueryLimits
 from src.api.live.resolvers import LiveSubscription
 from src.api.messages.resolvers import MessageMutation
@@ -60,6 +67,8 @@ class DocumentCache(ParserCache):
 
 class ChatSchema(strawberry.Schema):
     """The schema; logs only unexpected errors (expected ones are the client's business).
+
+    Its extensions' hooks run as Strawberry runs them, from wrappers made once per hook.
 
     `execute` (one answer, used over HTTP) never runs a subscription: subscriptions stream,
     over WebSockets, and over HTTP they are refused as a client error. `subscribe` (used by
@@ -107,6 +116,12 @@ class ChatSchema(strawberry.Schema):
             query, variable_values, context_value, root_value, operation_name, operation_extensions
         )
         return cast("SubscriptionResult", result)  # no @defer/@stream: plain results only
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Strawberry's runner, with its hook wrappers made once (src/api/extension_hooks.py)."""
+        return CachedHooksRunner(execution_context, extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
