@@ -1,32 +1,46 @@
-"""The per-token fast path: TextDelta events rendered, and sent, without the per-event machinery.
+"""The per-event fast path: stream events rendered, and sent, without the per-event machinery.
 
 A subscription event normally goes through graphql-core's whole execution of the selection
 set (field collection, type resolution, a resolver per field), then Strawberry's per-result
 work (extension hooks, result objects) and its protocol handler's: most of the server's cost
-per token. A TextDelta has only scalar fields, so once per operation we collect the fields the
-client selected on TextDelta (aliases, fragments and @skip/@include resolved by graphql-core
-itself) and from then on build each TextDelta's response directly.
+per token. Most stream events are plain records, so once per operation we collect the fields
+the client selected on each event type (aliases, fragments and @skip/@include resolved by
+graphql-core itself) and, for every type whose selected fields are all plain attributes
+(scalars, enums, and objects of those), build each event's response directly, each value
+serialized by its GraphQL type as graphql-core would. A type with a selected resolver field
+(StreamFinished.message, say), or an event with a null where its type forbids one, is executed
+by graphql-core as usual.
 
 Where the WebSocket handler gives the operation's task an `EventSink` (`event_sink`), a
-TextDelta's response goes straight to it from the source stream, and never enters
-graphql-core's response stream or Strawberry's; every other event takes the normal path, in
-order, since the stream waits for each send before it reads the next event. Without a sink
-(or with a selection we cannot render the same way) the rendered response still replaces
-graphql-core's execution of the event.
+rendered response goes straight to it from the source stream, and never enters graphql-core's
+response stream or Strawberry's; every other event takes the normal path, in order, since the
+stream waits for each send before it reads the next event. Without a sink the rendered
+response still replaces graphql-core's execution of the event.
 """
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLObjectType, OperationType
+from graphql import (
+    ExecutionResult,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationType,
+    get_nullable_type,
+    is_abstract_type,
+    is_leaf_type,
+    is_object_type,
+)
 from graphql.execution.async_iterables import aclosing
-from graphql.execution.collect_fields import collect_fields, collect_subfields
+from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
-from src.api.stream.types import TextDelta
-
-Renderer = Callable[[TextDelta], dict[str, Any]]
+Renderer = Callable[[Any], dict[str, Any]]
+"""Builds the response data of one event of one type."""
 
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 """Sends one event's response data to the client, as its operation's next message."""
@@ -34,12 +48,9 @@ EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 event_sink: ContextVar[EventSink | None] = ContextVar("event_sink", default=None)
 """The sink of the subscription that the current task runs, set by its WebSocket handler."""
 
-_FIELDS: dict[str, Callable[[TextDelta], Any]] = {
-    "__typename": lambda _: "TextDelta",
-    "seq": lambda event: event.seq,
-    "messageId": lambda event: event.message_id,
-    "delta": lambda event: event.delta,
-}
+
+class _NullInNonNull(Exception):
+    """An event holds a null where its type forbids one: graphql-core reports that."""
 
 
 class _RenderedEvent:
@@ -55,76 +66,153 @@ class _RenderedEvent:
 
 
 class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, with TextDelta events rendered directly."""
+    """Strawberry's execution context, with plain stream events rendered directly."""
 
-    _text_delta_renderer: Renderer | None
+    _event_renderers: Mapping[type, Renderer]
 
     def cancellable_iterable(self, iterable: AsyncIterable[Any]) -> AsyncIterable[Any]:
-        """A subscription's source stream, its TextDeltas sent to the task's sink if it has one."""
+        """A subscription's source stream, its plain events sent to the task's sink if any."""
         events = super().cancellable_iterable(iterable)
         sink = event_sink.get()
         if sink is None or self.operation.operation is not OperationType.SUBSCRIPTION:
             return events
         event_sink.set(None)  # the operation's own stream only, not a nested one
-        render = self._renderer()
-        return events if render is None else _sending_text_deltas(events, render, sink)
+        renderers = self._renderers()
+        return _sending_rendered(events, renderers, sink) if renderers else events
 
     def build_per_event_executor(self, payload: Any) -> Any:
-        """The executor for one subscription event: a rendered one for a TextDelta."""
-        if type(payload) is TextDelta and (render := self._renderer()) is not None:
-            return _RenderedEvent(render(payload))
+        """The executor for one subscription event: a rendered one for a plain event."""
+        render = self._renderers().get(type(payload))
+        if render is not None:
+            try:
+                return _RenderedEvent(render(payload))
+            except _NullInNonNull:
+                pass
         return super().build_per_event_executor(payload)
 
-    def _renderer(self) -> Renderer | None:
+    def _renderers(self) -> Mapping[type, Renderer]:
         try:
-            return self._text_delta_renderer
+            return self._event_renderers
         except AttributeError:
-            render = self._text_delta_renderer = self._compile_text_delta()
-            return render
+            renderers = self._event_renderers = self._compile()
+            return renderers
 
-    def _compile_text_delta(self) -> Renderer | None:
-        """How to render a TextDelta for this operation, or None when it must be executed."""
+    def _compile(self) -> dict[type, Renderer]:
+        """A renderer for each event type this operation can render, by Python class."""
         root_type = self.schema.subscription_type
-        text_delta = self.schema.get_type("TextDelta")
-        if root_type is None or not isinstance(text_delta, GraphQLObjectType):
-            return None
+        if root_type is None or self.operation.operation is not OperationType.SUBSCRIPTION:
+            return {}
         root = collect_fields(
             self.schema, self.fragments, self.variable_values, root_type, self.operation
         )
         if len(root.grouped_field_set) != 1 or root.new_defer_usages:
-            return None
+            return {}
         ((root_key, root_details),) = root.grouped_field_set.items()
+        field = root_type.fields.get(root_details[0].node.name.value)
+        event_type = get_nullable_type(field.type) if field else None
+        if is_abstract_type(event_type):
+            types = self.schema.get_possible_types(event_type)
+        elif is_object_type(event_type):
+            types = [event_type]
+        else:
+            return {}
+        renderers: dict[type, Renderer] = {}
+        for object_type in types:
+            definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            render = self._object_plan(object_type, root_details)
+            if definition is not None and render is not None:
+                renderers[definition.origin] = _under(root_key, render)
+        return renderers
+
+    def _object_plan(
+        self, object_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> Renderer | None:
+        """How to render an object's selected fields, or None if one needs executing."""
         fields = collect_subfields(
-            self.schema,
-            self.fragments,
-            self.variable_values,
-            self.operation,
-            text_delta,
-            root_details,
+            self.schema, self.fragments, self.variable_values, self.operation, object_type, details
         )
         if fields.new_defer_usages:
             return None
-        plan: list[tuple[str, Callable[[TextDelta], Any]]] = []
-        for key, details in fields.grouped_field_set.items():
-            node = details[0].node
-            getter = _FIELDS.get(node.name.value)
-            if getter is None or node.arguments or node.selection_set:
+        plan: list[tuple[str, Callable[[Any], Any]]] = []
+        for key, field_details in fields.grouped_field_set.items():
+            node = field_details[0].node
+            name = node.name.value
+            if name == "__typename":
+                plan.append((key, _constant(object_type.name)))
+                continue
+            field = object_type.fields.get(name)
+            strawberry_field = (
+                field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field else None
+            )
+            if (
+                field is None
+                or node.arguments
+                or not isinstance(strawberry_field, StrawberryField)
+                or strawberry_field.base_resolver is not None
+            ):
                 return None
-            plan.append((key, getter))
+            value = self._value_plan(field.type, field_details)
+            if value is None:
+                return None
+            plan.append((key, _attribute(strawberry_field.python_name, value)))
 
-        def render(event: TextDelta) -> dict[str, Any]:
-            return {root_key: {key: getter(event) for key, getter in plan}}
+        def render(source: Any) -> dict[str, Any]:
+            return {key: get(source) for key, get in plan}
 
         return render
 
+    def _value_plan(
+        self, field_type: GraphQLOutputType, details: list[FieldDetails]
+    ) -> Callable[[Any], Any] | None:
+        """How to complete a plain attribute's value of this type, or None if it cannot be."""
+        required = isinstance(field_type, GraphQLNonNull)
+        named = get_nullable_type(field_type)
+        complete: Callable[[Any], Any]
+        if is_leaf_type(named):
+            complete = named.serialize
+        elif is_object_type(named):
+            render = self._object_plan(named, details)
+            if render is None:
+                return None
+            complete = render
+        else:  # lists and abstract types: left to graphql-core
+            return None
 
-async def _sending_text_deltas(
-    events: AsyncIterable[Any], render: Renderer, sink: EventSink
+        def value(raw: Any) -> Any:
+            if raw is None:
+                if required:
+                    raise _NullInNonNull
+                return None
+            return complete(raw)
+
+        return value
+
+
+def _constant(value: str) -> Callable[[Any], str]:
+    return lambda _: value
+
+
+def _attribute(name: str, complete: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda source: complete(getattr(source, name))
+
+
+def _under(key: str, render: Renderer) -> Renderer:
+    return lambda event: {key: render(event)}
+
+
+async def _sending_rendered(
+    events: AsyncIterable[Any], renderers: Mapping[type, Renderer], sink: EventSink
 ) -> AsyncIterator[Any]:
-    """The events that need executing; each TextDelta is rendered and sent on the way."""
+    """The events that need executing; each plain one is rendered and sent on the way."""
     async with aclosing(events):
         async for event in events:
-            if type(event) is TextDelta:
-                await sink(render(event))
-            else:
+            render = renderers.get(type(event))
+            if render is None:
                 yield event
+                continue
+            try:
+                data = render(event)
+            except _NullInNonNull:
+                yield event
+                continue
+            await sink(data)

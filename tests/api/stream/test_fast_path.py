@@ -1,4 +1,4 @@
-"""The TextDelta fast path renders exactly what graphql-core's execution would."""
+"""The stream-event fast path renders exactly what graphql-core's execution would."""
 
 import inspect
 import uuid
@@ -9,22 +9,64 @@ import strawberry
 from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from src.api.messages.types import TokenUsage
 from src.api.schema import schema
 from src.api.stream.fast_path import StreamingExecutionContext, event_sink
-from src.api.stream.types import TextDelta
+from src.api.stream.types import (
+    StreamFailed,
+    StreamFinished,
+    StreamStarted,
+    TextDelta,
+    ToolCallEvent,
+)
+from src.core.enums import FinishReason
 
 EVENT = TextDelta(seq=7, message_id=strawberry.ID(str(uuid.uuid4())), delta="hello ")
 CHAT = {"c": str(uuid.uuid4())}
+ALL_FIELDS = (
+    "subscription S($c: ID!) { chatEvents(chatId: $c) { __typename "
+    "... on StreamStarted { seq chatId assistantMessageId model } "
+    "... on TextDelta { seq messageId delta } "
+    "... on ToolCallEvent { seq messageId toolCallId toolName arguments } "
+    "... on StreamFinished { seq finishReason u: usage { inputTokens outputTokens } } "
+    "... on StreamFailed { seq messageId code errorMessage } } }"
+)
+PLAIN_EVENTS = [
+    StreamStarted(
+        seq=0,
+        chat_id=strawberry.ID("c1"),
+        assistant_message_id=strawberry.ID("m1"),
+        model=strawberry.ID("demo"),
+        user_message_id=None,
+    ),
+    EVENT,
+    ToolCallEvent(
+        seq=2,
+        message_id=strawberry.ID("m1"),
+        tool_call_id="t1",
+        tool_name="calculator",
+        arguments={"expression": "1 + 2", "nested": [1, {"a": None}]},  # type: ignore[arg-type]
+    ),
+    StreamFinished(
+        seq=3,
+        finish_reason=FinishReason.LENGTH,
+        usage=TokenUsage(input_tokens=3, output_tokens=4),
+        message_id=uuid.uuid4(),
+    ),
+    StreamFinished(seq=3, finish_reason=FinishReason.STOP, usage=None, message_id=uuid.uuid4()),
+    StreamFailed(seq=4, message_id=strawberry.ID("m1"), code="PROVIDER_ERROR", error_message="x"),
+]
 
 
 async def _execute(
     executor_class: type[StrawberryGraphQLCoreExecutionContext],
     document: str,
     variables: dict[str, Any],
+    event: object = EVENT,
 ) -> Any:
     executor = executor_class.build(schema._schema, parse(document), raw_variable_values=variables)
     assert not isinstance(executor, list), executor  # a list holds the document's errors
-    per_event = executor.build_per_event_executor(EVENT)
+    per_event = executor.build_per_event_executor(event)
     result = per_event.execute_operation(False)
     return (await result if inspect.isawaitable(result) else result), per_event
 
@@ -57,6 +99,37 @@ async def test_fast_path_output_equals_execution(document: str, variables: dict[
     assert type(per_event).__name__ == "_RenderedEvent"  # the fast path was taken
     assert fast.errors is None and slow.errors is None
     assert fast.data == slow.data
+
+
+@pytest.mark.parametrize("event", PLAIN_EVENTS, ids=lambda event: type(event).__name__)
+async def test_every_plain_event_renders_as_executed(event: object) -> None:
+    fast, per_event = await _execute(StreamingExecutionContext, ALL_FIELDS, CHAT, event)
+    slow, _ = await _execute(StrawberryGraphQLCoreExecutionContext, ALL_FIELDS, CHAT, event)
+    assert type(per_event).__name__ == "_RenderedEvent"
+    assert fast.errors is None and slow.errors is None
+    assert fast.data == slow.data
+
+
+@pytest.mark.parametrize(
+    ("document", "event"),
+    [
+        (  # a resolver field: the saved message is loaded
+            "subscription S($c: ID!) { chatEvents(chatId: $c) "
+            "{ ... on StreamFinished { seq message { id } } } }",
+            PLAIN_EVENTS[3],
+        ),
+        (  # a null where the type forbids one: graphql-core reports it
+            "subscription S($c: ID!) { chatEvents(chatId: $c) { ... on TextDelta { delta } } }",
+            TextDelta(seq=1, message_id=strawberry.ID("m"), delta=None),  # type: ignore[arg-type]
+        ),
+    ],
+)
+async def test_what_cannot_be_rendered_is_executed(document: str, event: object) -> None:
+    executor = StreamingExecutionContext.build(
+        schema._schema, parse(document), raw_variable_values=CHAT
+    )
+    assert isinstance(executor, StreamingExecutionContext), executor
+    assert type(executor.build_per_event_executor(event)).__name__ != "_RenderedEvent"
 
 
 async def _events(log: list[object]) -> Any:
