@@ -22,10 +22,14 @@ _operation_names: ContextVar[list[str] | None] = ContextVar("operation_names", d
 
 
 class OperationNameRecorder(SchemaExtension):
-    """Records the name of each executed operation for the request's log line."""
+    """Records the name of each operation for the request's log line.
 
-    def on_operation(self) -> Iterator[None]:
-        """Note the operation name once it is known."""
+    The name is known once the document is parsed (or failed to parse), so it is noted when
+    parsing ends: an `on_operation` hook would stay suspended for a subscription's whole life.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        """Note the operation name once the document is parsed."""
         yield
         names = _operation_names.get()
         if names is not None:
