@@ -1,0 +1,68 @@
+"""The `/graphql` WebSocket, served before the application's middleware.
+
+Each ASGI layer a WebSocket passes through keeps a coroutine frame (some a wrapped `send` too)
+for as long as the socket is open, and every frame sent to the client goes through each
+wrapper. The application's layers (FastAPI's error, telemetry, body-limit and exception
+middleware, its router and exit stack, the security headers, the request log, the socket
+gauge, and while tracing the OpenTelemetry middleware) cost an idle watcher a few KiB, and
+each streamed token a dozen calls, for nothing they do to this socket. So the application
+(`ShortcutApp`) hands it straight to `SocketShortcut`, which does what the socket needs of them:
+- a request id for the connection (its log lines, spans and masked errors carry it), and the
+  connection's log line (`WS /graphql op=... status=- 12.3ms`, src/api/observability.py);
+- the open-sockets gauge (`chat_websockets_open`);
+then serves it with the router's endpoint (`SocketEndpoint`, src/api/router.py), which checks
+the origin and the subprotocol. uvicorn caps its frame size (`ws_max_size`). While tracing, the
+connection has no server span of its own; its operations have theirs.
+
+Other WebSockets and HTTP go through the whole application as before.
+
+Offers `ShortcutApp` and `SocketShortcut`.
+"""
+
+import time
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from src.api.observability import begin_request, log_request
+from src.lib import metrics
+
+
+class SocketShortcut:
+    """Serves the WebSockets of one path: logged, counted, straight to their endpoint."""
+
+    def __init__(self, path: str, endpoint: ASGIApp) -> None:
+        self.path = path
+        self.endpoint = endpoint
+
+    def serves(self, scope: Scope) -> bool:
+        """Whether the connection is one of its WebSockets."""
+        return bool(scope["type"] == "websocket" and scope["path"] == self.path)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one WebSocket until it closes."""
+        names = begin_request()
+        started = time.perf_counter()
+        try:
+            with metrics.WEBSOCKETS_OPEN.track_inprogress():
+                await self.endpoint(scope, receive, send)
+        finally:
+            log_request(scope, names, started)
+
+
+class ShortcutApp(FastAPI):
+    """FastAPI, whose `socket_shortcut` (once set) serves its WebSockets before anything else.
+
+    Attributes:
+        socket_shortcut: The shortcut, or None (everything goes through the application).
+    """
+
+    socket_shortcut: SocketShortcut | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection: the shortcut's WebSockets there, the rest as FastAPI does."""
+        shortcut = self.socket_shortcut
+        if shortcut is not None and shortcut.serves(scope):
+            await shortcut(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
