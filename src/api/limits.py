@@ -10,11 +10,13 @@ Offers:
   towards depth: an introspection path may go MAX_INTROSPECTION_DEPTH deep (the standard
   introspection query needs 14), any other path MAX_DEPTH.
 - `QueryLimits`, the schema extension: the token limit (MAX_TOKENS) for the parser, and
-  `MaxDirectivesRule` for validation.
+  `MaxDirectivesRule` for validation; `QueryLimitsWithoutIntrospection` refuses introspection
+  too (production).
 """
 
 from collections.abc import Iterator
-from typing import Any
+from functools import lru_cache
+from typing import Any, ClassVar
 
 from graphql import (
     ASTValidationRule,
@@ -25,6 +27,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -155,10 +158,6 @@ class MaxDirectivesRule(ASTValidationRule):
             )
 
 
-# One class for every operation: the rules are part of the validation cache's key.
-_RULES: list[type[ASTValidationRule]] = [MaxDirectivesRule]
-
-
 class QueryLimits(SchemaExtension):
     """The token and directive limits, as a schema extension (the others are `measure`'s).
 
@@ -167,13 +166,33 @@ class QueryLimits(SchemaExtension):
     extensions that parse (the document cache) or validate in the schema's list.
     """
 
+    # The same rule classes for every operation: they are part of the validation cache's key.
+    RULES: ClassVar[tuple[type[ASTValidationRule], ...]] = (MaxDirectivesRule,)
+
     def on_parse(self) -> Iterator[None]:
         """Refuse documents of more than MAX_TOKENS tokens when parsing them."""
         self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
         yield
 
     def on_validate(self) -> Iterator[None]:
-        """Add the directive limit to the validation rules."""
+        """Add the extension's rules to the validation rules."""
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, *_RULES)
+        context.validation_rules = _with(context.validation_rules, self.RULES)
         yield
+
+
+class QueryLimitsWithoutIntrospection(QueryLimits):
+    """QueryLimits, and introspection refused (as Strawberry's DisableIntrospection does).
+
+    DisableIntrospection adds its rule in an `on_operation` hook, held for a subscription's life.
+    """
+
+    RULES = (MaxDirectivesRule, NoSchemaIntrospectionCustomRule)
+
+
+@lru_cache(maxsize=8)
+def _with(
+    rules: tuple[type[ASTValidationRule], ...], more: tuple[type[ASTValidationRule], ...]
+) -> tuple[type[ASTValidationRule], ...]:
+    """`rules` and `more`: one tuple for every operation, not a copy kept by each."""
+    return (*rules, *more)

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import SubscriptionResult
 from strawberry.tools import merge_types
@@ -23,7 +23,7 @@ from src.api.auth.types import User
 from src.api.chats.resolvers import ChatMutation, ChatQuery
 from src.api.chats.types import Chat
 from src.api.errors import ErrorCodes, log_unexpected
-from src.api.limits import QueryLimits
+from src.api.limits import QueryLimits, QueryLimitsWithoutIntrospection
 from src.api.live.resolvers import LiveSubscription
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
@@ -123,14 +123,12 @@ def build_schema(introspection: bool = True) -> ChatSchema:
     extensions: list[Any] = [
         OperationNameRecorder,
         ErrorCodes,
-        QueryLimits,
+        QueryLimits if introspection else QueryLimitsWithoutIntrospection,
         lambda: DocumentCache(maxsize=256),  # a chatStream document is the same for every reply
         BoundedValidation,
         UnicodeVariables,
         *schema_extensions(),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     return ChatSchema(
         query=Query,
         mutation=Mutation,
