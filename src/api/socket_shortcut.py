@@ -43,10 +43,11 @@ class SocketShortcut:
         """Serve one WebSocket until it closes."""
         names = begin_request()
         started = time.perf_counter()
+        metrics.WEBSOCKETS_OPEN.inc()
         try:
-            with metrics.WEBSOCKETS_OPEN.track_inprogress():
-                await self.endpoint(scope, receive, send)
+            await self.endpoint(scope, receive, send)
         finally:
+            metrics.WEBSOCKETS_OPEN.dec()
             log_request(scope, names, started)
 
 
