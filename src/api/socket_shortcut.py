@@ -6,7 +6,7 @@ wrapper. The application's layers (FastAPI's error, telemetry, body-limit and ex
 middleware, its router and exit stack, the security headers, the request log, the socket
 gauge, and while tracing the OpenTelemetry middleware) cost an idle watcher a few KiB, and
 each streamed token a dozen calls, for nothing they do to this socket. So the application
-(`ShortcutApp`) hands it straight to `SocketShortcut`, which does what the socket needs of them:
+(`ShortcutApp`) serves it itself, before any of them, doing what the socket needs of them:
 - a request id for the connection (its log lines, spans and masked errors carry it), and the
   connection's log line (`WS /graphql op=... status=- 12.3ms`, src/api/observability.py);
 - the open-sockets gauge (`chat_websockets_open`);
@@ -16,7 +16,7 @@ connection has no server span of its own; its operations have theirs.
 
 Other WebSockets and HTTP go through the whole application as before.
 
-Offers `ShortcutApp` and `SocketShortcut`.
+Offers `ShortcutApp`.
 """
 
 import time
@@ -28,42 +28,31 @@ from src.api.observability import begin_request, log_request
 from src.lib import metrics
 
 
-class SocketShortcut:
-    """Serves the WebSockets of one path: logged, counted, straight to their endpoint."""
+class ShortcutApp(FastAPI):
+    """FastAPI, whose `socket_endpoint` (once set) serves the WebSockets of `socket_path` first.
 
-    def __init__(self, path: str, endpoint: ASGIApp) -> None:
-        self.path = path
-        self.endpoint = endpoint
+    Attributes:
+        socket_path: The path of the WebSocket served past the middleware.
+        socket_endpoint: The ASGI app serving it, or None (everything takes the whole app).
+    """
 
-    def serves(self, scope: Scope) -> bool:
-        """Whether the connection is one of its WebSockets."""
-        return bool(scope["type"] == "websocket" and scope["path"] == self.path)
+    socket_path = "/graphql"
+    socket_endpoint: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one WebSocket until it closes."""
+        """Serve one connection: the shortcut's WebSockets here, the rest as FastAPI does.
+
+        A shortcut WebSocket gets a request id and a log line, and is counted while open.
+        """
+        endpoint = self.socket_endpoint
+        if endpoint is None or scope["type"] != "websocket" or scope["path"] != self.socket_path:
+            await super().__call__(scope, receive, send)
+            return
         names = begin_request()
         started = time.perf_counter()
         metrics.WEBSOCKETS_OPEN.inc()
         try:
-            await self.endpoint(scope, receive, send)
+            await endpoint(scope, receive, send)
         finally:
             metrics.WEBSOCKETS_OPEN.dec()
             log_request(scope, names, started)
-
-
-class ShortcutApp(FastAPI):
-    """FastAPI, whose `socket_shortcut` (once set) serves its WebSockets before anything else.
-
-    Attributes:
-        socket_shortcut: The shortcut, or None (everything goes through the application).
-    """
-
-    socket_shortcut: SocketShortcut | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one connection: the shortcut's WebSockets there, the rest as FastAPI does."""
-        shortcut = self.socket_shortcut
-        if shortcut is not None and shortcut.serves(scope):
-            await shortcut(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
