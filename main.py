@@ -26,6 +26,7 @@ from src.api.router import create_graphql_router
 from src.api.runtime import Runtime
 from src.api.schema import build_schema
 from src.api.security_headers import SecurityHeadersMiddleware
+from src.api.socket_shortcut import ShortcutApp
 from src.api.telemetry import install_telemetry
 from src.cli.serve import MAX_WS_FRAME_BYTES
 from src.core.config import Settings, get_settings
@@ -125,13 +126,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.catalog.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = ShortcutApp(
         title="Chat API", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.runtime = runtime
     install_telemetry(app, settings)
     schema = build_schema(introspection=settings.environment != "production")
-    app.include_router(create_graphql_router(schema, runtime), prefix="/graphql")
+    graphql = create_graphql_router(schema, runtime)
+    app.include_router(graphql, prefix="/graphql")
+    # Its WebSocket skips the middleware below: each layer would hold frames for the socket's
+    # life and wrap the send of every token (src/api/socket_shortcut.py).
+    app.socket_endpoint = graphql.socket_endpoint
     if settings.graphiql_enabled:
         app.include_router(graphiql_assets)
 

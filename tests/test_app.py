@@ -9,7 +9,8 @@ from loguru import logger
 
 from main import create_app
 from tests.conftest import make_settings
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, wait_until
+from tests.ws import open_socket
 
 UNREACHABLE_DB = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
 
@@ -87,6 +88,22 @@ async def test_one_log_line_per_request_without_secrets(
     everything = "".join(log_lines)
     for secret in ("secret password", payload["accessToken"], payload["refreshToken"]):
         assert secret not in everything
+
+
+async def test_one_log_line_per_socket_with_its_operations_and_request_id(
+    client: GraphQLClient, server_url: str, log_lines: list[str]
+) -> None:
+    token = (await client.register())["accessToken"]
+    async with open_socket(server_url, token) as socket:
+        await socket.subscribe("1", "query Models { models { id } }", {})
+        assert await socket.collect("1", "models")
+        await socket.subscribe("2", "query Me { me { id } }", {})
+        assert await socket.collect("2", "me")
+    await wait_until(lambda: any("WS /graphql" in line for line in log_lines))
+    [line] = [line for line in log_lines if "WS /graphql" in line]
+    request_id, message = line.split(" | ", 1)
+    assert request_id != "-" and message.startswith("WS /graphql op=Models,Me status=- ")
+    assert token not in "".join(log_lines)
 
 
 async def test_syntax_and_validation_errors_have_codes_and_no_suggestions(

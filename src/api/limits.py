@@ -1,7 +1,7 @@
 """Limits on GraphQL documents, checked before graphql-core's validation rules run.
 
-OWASP GraphQL cheat sheet: depth (G5), aliases (G6, fragments included), directives (G9);
-the token limit (G8, G17) is applied at parse time by `MaxTokensLimiter` in the schema.
+OWASP GraphQL cheat sheet: depth (G5), aliases (G6, fragments included), directives (G9),
+tokens (G8, G17, at parse time).
 
 Offers:
 - `measure(document)`: one walk of the document (each fragment walked once, so nested spreads
@@ -9,10 +9,14 @@ Offers:
   (as written, or fragments expanded) or aliases are too many. Introspection fields count
   towards depth: an introspection path may go MAX_INTROSPECTION_DEPTH deep (the standard
   introspection query needs 14), any other path MAX_DEPTH.
-- `MaxDirectivesRule`, as the `QueryLimits` schema extension.
+- `QueryLimits`, the schema extension: the token limit (MAX_TOKENS) for the parser, and
+  `MaxDirectivesRule` for validation; `QueryLimitsWithoutIntrospection` refuses introspection
+  too (production).
 """
 
-from typing import Any
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, ClassVar
 
 from graphql import (
     ASTValidationRule,
@@ -23,11 +27,12 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
 )
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import SchemaExtension
 
 MAX_DEPTH = 10
 MAX_INTROSPECTION_DEPTH = 15
@@ -153,12 +158,41 @@ class MaxDirectivesRule(ASTValidationRule):
             )
 
 
-# One class for every operation: the rules are part of the validation cache's key.
-_RULES: list[type[ASTValidationRule]] = [MaxDirectivesRule]
+class QueryLimits(SchemaExtension):
+    """The token and directive limits, as a schema extension (the others are `measure`'s).
+
+    Each is set by the hook of its own step, which ends with the step: an `on_operation` hook
+    would stay suspended for as long as a subscription runs. It must come before the
+    extensions that parse (the document cache) or validate in the schema's list.
+    """
+
+    # The same rule classes for every operation: they are part of the validation cache's key.
+    RULES: ClassVar[tuple[type[ASTValidationRule], ...]] = (MaxDirectivesRule,)
+
+    def on_parse(self) -> Iterator[None]:
+        """Refuse documents of more than MAX_TOKENS tokens when parsing them."""
+        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        """Add the extension's rules to the validation rules."""
+        context = self.execution_context
+        context.validation_rules = _with(context.validation_rules, self.RULES)
+        yield
 
 
-class QueryLimits(AddValidationRules):
-    """The directive limit, as a schema extension (the others are `measure`'s)."""
+class QueryLimitsWithoutIntrospection(QueryLimits):
+    """QueryLimits, and introspection refused (as Strawberry's DisableIntrospection does).
 
-    def __init__(self) -> None:
-        super().__init__(_RULES)
+    DisableIntrospection adds its rule in an `on_operation` hook, held for a subscription's life.
+    """
+
+    RULES = (MaxDirectivesRule, NoSchemaIntrospectionCustomRule)
+
+
+@lru_cache(maxsize=8)
+def _with(
+    rules: tuple[type[ASTValidationRule], ...], more: tuple[type[ASTValidationRule], ...]
+) -> tuple[type[ASTValidationRule], ...]:
+    """`rules` and `more`: one tuple for every operation, not a copy kept by each."""
+    return (*rules, *more)

@@ -2,7 +2,9 @@
 
 - RequestLogMiddleware: one INFO line per HTTP request (request id, method, path, operation
   name, status, duration) and per WebSocket connection; never bodies, tokens or message text.
-- OperationNameRecorder: a schema extension that tells the middleware the operation's name.
+- begin_request, log_request: what it does for each request, also used for the `/graphql`
+  WebSocket, which skips the middleware (src/api/socket_shortcut.py).
+- OperationNameRecorder: a schema extension that tells the log line the operation's name.
 - Bodies larger than the configured limit get 413 before any GraphQL work.
 """
 
@@ -10,7 +12,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
 
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,10 +23,14 @@ _operation_names: ContextVar[list[str] | None] = ContextVar("operation_names", d
 
 
 class OperationNameRecorder(SchemaExtension):
-    """Records the name of each executed operation for the request's log line."""
+    """Records the name of each operation for the request's log line.
 
-    def on_operation(self) -> Iterator[None]:
-        """Note the operation name once it is known."""
+    The name is known once the document is parsed (or failed to parse), so it is noted when
+    parsing ends: an `on_operation` hook would stay suspended for a subscription's whole life.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        """Note the operation name once the document is parsed."""
         yield
         names = _operation_names.get()
         if names is not None:
@@ -36,8 +41,43 @@ class BodyTooLargeError(Exception):
     """The request body went past the limit."""
 
 
+def begin_request() -> list[str]:
+    """Give a request or connection a new request id, in its task and the tasks it starts.
+
+    Returns:
+        The list its operation names go to (by `OperationNameRecorder`), for its log line.
+    """
+    request_id_var.set(uuid.uuid4().hex[:12])
+    names: list[str] = []
+    _operation_names.set(names)
+    return names
+
+
+def log_request(scope: Scope, names: list[str], started: float, status: int = 0) -> None:
+    """The request's one log line: method (or WS), path, operations, status, duration.
+
+    Args:
+        scope: The request's ASGI scope.
+        names: Its operation names (from `begin_request`).
+        started: When it started (`time.perf_counter()`).
+        status: Its HTTP status (0: none, as for a WebSocket).
+    """
+    logger.info(
+        "{} {} op={} status={} {:.1f}ms",
+        "WS" if scope["type"] == "websocket" else scope["method"],
+        scope["path"],
+        ",".join(names) or "-",
+        status or "-",
+        (time.perf_counter() - started) * 1000,
+    )
+
+
 class RequestLogMiddleware:
-    """Assigns a request id, limits body size, and logs one line per request."""
+    """Assigns a request id, limits body size, and logs one line per request.
+
+    A WebSocket's messages pass unwrapped (its `send` carries every streamed token); the
+    `/graphql` WebSocket does not come here at all (src/api/socket_shortcut.py).
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -48,40 +88,33 @@ class RequestLogMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:12]
-        request_id_var.set(request_id)
-        names: list[str] = []
-        _operation_names.set(names)
+        names = begin_request()
         started = time.perf_counter()
-        status: dict[str, Any] = {"code": 0}
+        if scope["type"] == "websocket":
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                log_request(scope, names, started)
+            return
+        request_id = request_id_var.get().encode()
+        status = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
             await send(message)
 
         try:
-            if scope["type"] == "http" and self._declared_too_large(scope):
+            if self._declared_too_large(scope):
                 await _reject_too_large(send_with_id)
             else:
-                await self.app(scope, self._limited(receive, scope), send_with_id)
+                await self.app(scope, self._limited(receive), send_with_id)
         except BodyTooLargeError:
             await _reject_too_large(send_with_id)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            kind = "WS" if scope["type"] == "websocket" else scope["method"]
-            logger.info(
-                "{} {} op={} status={} {:.1f}ms",
-                kind,
-                scope["path"],
-                ",".join(names) or "-",
-                status["code"] or "-",
-                elapsed_ms,
-            )
+            log_request(scope, names, started, status)
 
     def _declared_too_large(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -89,9 +122,7 @@ class RequestLogMiddleware:
                 return not value.isdigit() or int(value) > self.max_body_bytes
         return False
 
-    def _limited(self, receive: Receive, scope: Scope) -> Receive:
-        if scope["type"] != "http":
-            return receive
+    def _limited(self, receive: Receive) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:

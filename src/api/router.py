@@ -9,9 +9,11 @@ graphql-transport-ws socket with 4403, and gets connection_error on legacy graph
 accepted socket is closed with 4403 when its token expires or its user is deactivated or
 deleted (src/api/sockets.py), on either protocol (src/api/ws_handlers.py).
 
-The WebSocket is served by a plain ASGI route (`SocketEndpoint`), not by FastAPI's dependency
+The WebSocket is served by a plain ASGI app (`SocketEndpoint`), not by FastAPI's dependency
 injection: whatever FastAPI makes per request (exit stacks, solved dependencies, a response
-and background tasks nobody uses) would live as long as the socket.
+and background tasks nobody uses) would live as long as the socket. The application hands
+the socket to it directly, past its middleware (src/api/socket_shortcut.py); the router's
+WebSocket route serves it too (an application without the shortcut).
 """
 
 from collections.abc import Callable
@@ -90,6 +92,7 @@ class ChatRouter(GraphQLHTTPRouter):
 
     Attributes:
         sockets: The process's signed-in sockets.
+        socket_endpoint: The ASGI app serving its WebSocket.
     """
 
     graphql_transport_ws_handler_class = TransportWSHandler
@@ -105,8 +108,9 @@ class ChatRouter(GraphQLHTTPRouter):
     ) -> None:
         super().__init__(schema, context_getter=context_getter, **kwargs)
         self.sockets = sockets
+        self.socket_endpoint = SocketEndpoint(self, context_getter)
         self.routes[:] = [
-            _SocketRoute(route.path, SocketEndpoint(self, context_getter))
+            _SocketRoute(route.path, self.socket_endpoint)
             if isinstance(route, APIWebSocketRoute)
             else route
             for route in self.routes

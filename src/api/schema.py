@@ -11,12 +11,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-)
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import SubscriptionResult
@@ -30,7 +25,7 @@ from src.api.chats.resolvers import ChatMutation, ChatQuery
 from src.api.chats.types import Chat
 from src.api.errors import ErrorCodes, log_unexpected
 from src.api.extension_hooks import CachedHooksRunner
-from src.api.limits import MAX_TOKENS, QueryLimits
+from src.api.limits import QueryLimits, QueryLimitsWithoutIntrospection
 from src.api.live.resolvers import LiveSubscription
 from src.api.messages.resolvers import MessageMutation
 from src.api.messages.types import Message
@@ -132,18 +127,18 @@ class ChatSchema(strawberry.Schema):
 
 def build_schema(introspection: bool = True) -> ChatSchema:
     """Build the schema; production disables introspection; traced while tracing is on."""
+    # Hooks run in this order. QueryLimits sets the parser's token limit before the document
+    # cache parses; an extension with an `on_operation` hook keeps it suspended (about 1 KiB)
+    # for as long as a subscription runs, so only those that must see the end have one.
     extensions: list[Any] = [
         OperationNameRecorder,
         ErrorCodes,
-        QueryLimits,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryLimits if introspection else QueryLimitsWithoutIntrospection,
         lambda: DocumentCache(maxsize=256),  # a chatStream document is the same for every reply
         BoundedValidation,
         UnicodeVariables,
         *schema_extensions(),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     return ChatSchema(
         query=Query,
         mutation=Mutation,

@@ -6,7 +6,8 @@ Offers:
 - schema_extensions: the schema extensions that count operations and subscriptions, plus
   Strawberry's OpenTelemetry extension while tracing is on.
 - OperationMetrics: the counting extension.
-- WebSocketGauge, ServerSpanStamp: ASGI middleware counting WebSockets, and stamping the
+- WebSocketGauge, ServerSpanStamp: ASGI middleware counting WebSockets (the `/graphql` one,
+  which skips the middleware, is counted by src/api/socket_shortcut.py), and stamping the
   request id on the HTTP server span while tracing.
 
 The metrics themselves are defined in `src.lib.metrics`.

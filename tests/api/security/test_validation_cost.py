@@ -8,6 +8,7 @@ limits, duplicates and shared fragments included, are answered.
 import pytest
 from graphql import get_introspection_query
 
+from src.api.schema import build_schema
 from tests.helpers import GraphQLClient
 
 REPEATED_FIELD = "{" + " me { id }" * 400 + "}"
@@ -75,6 +76,14 @@ async def test_conflicting_selections_are_still_refused(client: GraphQLClient) -
 
 async def test_deep_introspection_is_refused_in_development(client: GraphQLClient) -> None:
     assert "exceeds maximum operation depth" in await _refused(client, DEEP_INTROSPECTION)
+
+
+async def test_introspection_is_refused_in_production() -> None:
+    schema = build_schema(introspection=False)
+    refused = await schema.execute("{ __schema { queryType { name } } }")
+    assert refused.errors and "introspection has been disabled" in refused.errors[0].message
+    assert refused.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert (await schema.execute("{ __typename }")).data == {"__typename": "Query"}
 
 
 async def test_the_standard_introspection_query_is_answered_in_development(
