@@ -13,15 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from src.core.config import Settings
 from src.core.enums import UserType
 from src.core.exceptions import RateLimitedError
 from src.lib.db.models import User
 from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.repositories.user import UserRepository
-from src.lib.db.session import SessionFactory
+from src.lib.db.session import Database, SessionFactory
 from src.lib.db.types import utcnow
 
 WINDOW = timedelta(hours=24)
@@ -42,7 +40,7 @@ class Entitlements:
 
 
 async def entitlements_of(
-    db: AsyncSession, settings: Settings, user_id: uuid.UUID, user_type: UserType
+    db: Database, settings: Settings, user_id: uuid.UUID, user_type: UserType
 ) -> Entitlements:
     """A user's daily allowance and use in the last 24 hours, read in the caller's session."""
     now = utcnow()
@@ -75,13 +73,13 @@ class ReplyAllowance:
     it.
     """
 
-    def __init__(self, db: AsyncSession, settings: Settings, user: User) -> None:
+    def __init__(self, db: Database, settings: Settings, user: User) -> None:
         self.db = db
         self.settings = settings
         self.user = user
 
     @classmethod
-    async def hold(cls, db: AsyncSession, settings: Settings, user: User) -> "ReplyAllowance":
+    async def hold(cls, db: Database, settings: Settings, user: User) -> "ReplyAllowance":
         """Lock the user's limits for the rest of the transaction."""
         await UserRepository.lock(db, user.id)
         return cls(db, settings, user)

@@ -2,6 +2,10 @@
 
 Engines never show statement parameters (emails, password hashes, message text) in their
 echo log or in the text of their errors (`hide_parameters`).
+
+A unit of work runs in an ORM session, or, on the hot path of a reply start, in a Core
+connection of the same engine (`engine_of(factory).begin()`): no identity map, no flush, rows
+as tuples. Repository steps that only run statements take either (`Database`).
 """
 
 from functools import partial
@@ -10,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -22,6 +27,22 @@ POOL_WAIT_SECONDS = 90
 """How long a unit of work waits for a PostgreSQL connection before it fails."""
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+type Database = AsyncSession | AsyncConnection
+"""Where a repository's Core statements run: an ORM session, or a Core connection."""
+
+
+def engine_of(factory: SessionFactory) -> AsyncEngine:
+    """The engine a session factory's sessions are bound to."""
+    engine: AsyncEngine = factory.kw["bind"]
+    return engine
+
+
+def dialect_name(db: Database) -> str:
+    """The name of the database's dialect: "postgresql" or "sqlite"."""
+    if isinstance(db, AsyncConnection):
+        return db.dialect.name
+    return db.get_bind().dialect.name
 
 
 def _unicode_lower(value: str | None) -> str | None:

@@ -5,11 +5,11 @@ from datetime import datetime
 from functools import cache
 from typing import cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Insert, Select, Table, bindparam, func, insert, select
 
 from src.lib.db.models import UsageRecord
 from src.lib.db.repositories.reply import live_count_parameters, live_count_query
+from src.lib.db.session import Database
 from src.lib.db.types import generate_uuid7, utcnow
 
 
@@ -17,14 +17,14 @@ class UsageRepository:
     """Records of the replies users asked for, and counts of them."""
 
     @staticmethod
-    async def record_reply(db: AsyncSession, user_id: uuid.UUID) -> None:
+    async def record_reply(db: Database, user_id: uuid.UUID) -> None:
         """Count one reply started for the user now."""
         row = {"id": generate_uuid7(), "user_id": user_id, "created_at": utcnow()}
-        await db.execute(insert(cast(Table, UsageRecord.__table__)), row)
+        await db.execute(_record_insert(), row)
 
     @staticmethod
     async def user_messages_since(
-        db: AsyncSession, user_id: uuid.UUID, since: datetime
+        db: Database, user_id: uuid.UUID, since: datetime
     ) -> tuple[int, datetime | None]:
         """How many replies the user asked for since a time, and when the oldest was started."""
         result = await db.execute(_used_since(), {"user_id": user_id, "since": since})
@@ -33,7 +33,7 @@ class UsageRepository:
 
     @staticmethod
     async def use_and_live(
-        db: AsyncSession,
+        db: Database,
         user_id: uuid.UUID,
         since: datetime,
         live_since: datetime,
@@ -44,6 +44,12 @@ class UsageRepository:
         parameters |= live_count_parameters(user_id, live_since, excluding)
         count, oldest, live = (await db.execute(_use_and_live(), parameters)).one()
         return int(count), oldest, int(live)
+
+
+@cache
+def _record_insert() -> Insert:
+    """INSERT of a usage record from parameters (built once)."""
+    return insert(cast(Table, UsageRecord.__table__))
 
 
 @cache
