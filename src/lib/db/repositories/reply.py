@@ -29,7 +29,7 @@ NO_REPLY = uuid.UUID(int=0)
 def live_count_query() -> Select[int]:
     """The statement of `ReplyRepository.live_count`, with parameters `live_count_parameters`.
 
-    Built once, to be read along with others (see `UsageRepository.use_and_live`).
+    Built once, to be read along with others (see `UsageRepository.record_reply_within`).
     """
     return (
         select(func.count(Message.id))
