@@ -286,7 +286,7 @@ class ChatRepository:
 
     @staticmethod
     async def set_titles_if_pending(
-        db: AsyncSession, titles: Mapping[uuid.UUID, str]
+        db: Database, titles: Mapping[uuid.UUID, str]
     ) -> set[uuid.UUID]:
         """Write the model's titles of chats, in one conditional update: an owner's rename wins.
 
