@@ -13,15 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from src.core.config import Settings
 from src.core.enums import UserType
 from src.core.exceptions import RateLimitedError
 from src.lib.db.models import User
 from src.lib.db.repositories.usage import UsageRepository
 from src.lib.db.repositories.user import UserRepository
-from src.lib.db.session import SessionFactory
+from src.lib.db.session import Database, SessionFactory
 from src.lib.db.types import utcnow
 
 WINDOW = timedelta(hours=24)
@@ -42,7 +40,7 @@ class Entitlements:
 
 
 async def entitlements_of(
-    db: AsyncSession, settings: Settings, user_id: uuid.UUID, user_type: UserType
+    db: Database, settings: Settings, user_id: uuid.UUID, user_type: UserType
 ) -> Entitlements:
     """A user's daily allowance and use in the last 24 hours, read in the caller's session."""
     now = utcnow()
@@ -50,17 +48,19 @@ async def entitlements_of(
     return _entitlements(settings, user_type, used, oldest, now)
 
 
+def _daily_limit(settings: Settings, user_type: UserType) -> int:
+    """How many replies a user of that type may ask for in the window."""
+    if user_type == UserType.GUEST:
+        return settings.guest_daily_messages
+    return settings.regular_daily_messages
+
+
 def _entitlements(
     settings: Settings, user_type: UserType, used: int, oldest: datetime | None, now: datetime
 ) -> Entitlements:
     """The allowance of a user who asked for `used` replies in the window, the oldest then."""
-    limit = (
-        settings.guest_daily_messages
-        if user_type == UserType.GUEST
-        else settings.regular_daily_messages
-    )
     retry_after = int((oldest + WINDOW - now).total_seconds()) + 1 if oldest else 0
-    return Entitlements(limit, used, max(retry_after, 1))
+    return Entitlements(_daily_limit(settings, user_type), used, max(retry_after, 1))
 
 
 class ReplyAllowance:
@@ -75,13 +75,13 @@ class ReplyAllowance:
     it.
     """
 
-    def __init__(self, db: AsyncSession, settings: Settings, user: User) -> None:
+    def __init__(self, db: Database, settings: Settings, user: User) -> None:
         self.db = db
         self.settings = settings
         self.user = user
 
     @classmethod
-    async def hold(cls, db: AsyncSession, settings: Settings, user: User) -> "ReplyAllowance":
+    async def hold(cls, db: Database, settings: Settings, user: User) -> "ReplyAllowance":
         """Lock the user's limits for the rest of the transaction."""
         await UserRepository.lock(db, user.id)
         return cls(db, settings, user)
@@ -89,26 +89,35 @@ class ReplyAllowance:
     async def charge(self, reply_id: uuid.UUID) -> None:
         """Count the reply `reply_id` (saved STREAMING), within the allowance and the cap.
 
+        One statement checks both and records the reply; only a refused charge reads, with
+        the same bounds, which limit refused it.
+
         Raises:
             RateLimitedError: The daily allowance is spent, or the cap is reached.
         """
         settings, user = self.settings, self.user
         now = utcnow()
+        since = now - WINDOW
         live_since = now - timedelta(seconds=settings.generation_lock_ttl_seconds)
-        used, oldest, others = await UsageRepository.use_and_live(
-            self.db, user.id, now - WINDOW, live_since, excluding=reply_id
-        )
+        cap = settings.max_concurrent_replies
+        if await UsageRepository.record_reply_within(
+            self.db,
+            user.id,
+            since,
+            _daily_limit(settings, user.user_type),
+            live_since,
+            cap,
+            excluding=reply_id,
+        ):
+            return
+        used, oldest = await UsageRepository.user_messages_since(self.db, user.id, since)
         allowance = _entitlements(settings, user.user_type, used, oldest, now)
         if allowance.messages_remaining <= 0:
             raise RateLimitedError(
                 "The daily message limit is reached.", retry_after=allowance.retry_after_seconds
             )
-        if others >= settings.max_concurrent_replies:
-            raise RateLimitedError(
-                f"At most {settings.max_concurrent_replies} replies can be generated at once.",
-                retry_after=1,
-            )
-        await UsageRepository.record_reply(self.db, user.id)
+        # the cap, then; the replies live at the check may have ended since
+        raise RateLimitedError(f"At most {cap} replies can be generated at once.", retry_after=1)
 
 
 class EntitlementService:

@@ -25,6 +25,7 @@ Operations (ChatService, one transaction each):
 
 Steps for another service's transaction:
 - create_chat: what `ChatService.create` does, in the caller's session.
+- create_reply_chat: `create_chat` for a reply start, in its Core connection.
 """
 
 import uuid
@@ -39,8 +40,9 @@ from src.core.exceptions import ConflictError, NotFoundError, ValidationError
 from src.core.text import check_no_nul
 from src.lib.db.models import Chat
 from src.lib.db.models.chat import TITLE_MAX_LENGTH
-from src.lib.db.repositories.chat import ChatPage, ChatRepository
+from src.lib.db.repositories.chat import ChatHead, ChatPage, ChatRepository
 from src.lib.db.repositories.message import MessageRepository
+from src.lib.db.session import Database
 from src.lib.db.types import generate_uuid7
 from src.lib.streaming.broker import BrokerUnavailableError
 from src.lib.streaming.user_events import (
@@ -124,9 +126,37 @@ async def create_chat(
         current_leaf_id=current_leaf_id,
         title_pending=pending,
     )
-    if chat.user_id != user_id:
-        raise ConflictError(TAKEN_ID)
+    _check_owner(chat.user_id, user_id)
     return chat
+
+
+async def create_reply_chat(
+    db: Database, user_id: uuid.UUID, title: str, chat_id: uuid.UUID, current_leaf_id: uuid.UUID
+) -> ChatHead:
+    """`create_chat` of a PRIVATE chat with a provisional title, without ORM objects.
+
+    Args:
+        db: The reply start's connection (not committed here).
+        user_id: The owner.
+        title: The provisional title (the model's to write: `title_pending`).
+        chat_id: Client-generated id.
+        current_leaf_id: The reply, inserted later in this transaction.
+
+    Raises:
+        ValidationError: Bad title.
+        ConflictError: Another user's chat has this id (nothing else is revealed).
+    """
+    title = normalize_title(title)
+    chat = await ChatRepository.insert_or_get_head(
+        db, chat_id, user_id, title, current_leaf_id, title_pending=True
+    )
+    _check_owner(chat.user_id, user_id)
+    return chat
+
+
+def _check_owner(owner_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    if owner_id != user_id:
+        raise ConflictError(TAKEN_ID)
 
 
 async def _owned(db: AsyncSession, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:

@@ -18,19 +18,17 @@ Thread pages (read by a DataLoader, checked here):
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from src.core.enums import Rating
 from src.core.exceptions import NotFoundError, ValidationError
 from src.lib.db.models import Message
 from src.lib.db.repositories.feedback import FeedbackRepository
-from src.lib.db.repositories.message import MessageRepository, ThreadPage
-from src.lib.db.session import SessionFactory
+from src.lib.db.repositories.message import MessageRepository, ThreadPage, Turn
+from src.lib.db.session import Database, SessionFactory
 
 
 async def history_thread(
-    db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, budget_chars: int
-) -> list[Message]:
+    db: Database, chat_id: uuid.UUID, leaf_id: uuid.UUID, budget_chars: int
+) -> list[Turn]:
     """The end of the path from the root to a message of the chat that a reply's history needs.
 
     The walk up stops once the messages' text is over `budget_chars` (see

@@ -17,18 +17,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from src.api.auth.entitlements import ReplyAllowance
-from src.api.chats.service import DEFAULT_TITLE, create_chat
+from src.api.chats.service import DEFAULT_TITLE, create_reply_chat
 from src.api.messages.service import history_thread
 from src.api.runtime import Runtime
 from src.api.stream.requests import StreamRequest, check_request
 from src.core.enums import MessageRole, MessageStatus
 from src.core.exceptions import ConflictError, NotFoundError, ValidationError
-from src.lib.db.models import Chat, Message, User
-from src.lib.db.repositories.chat import ChatRepository
-from src.lib.db.repositories.message import MessageRepository, NewMessage
+from src.lib.db.models import User
+from src.lib.db.repositories.chat import ChatHead, ChatRepository
+from src.lib.db.repositories.message import MessageHead, MessageRepository, NewMessage
+from src.lib.db.session import engine_of
 from src.lib.db.types import generate_uuid7
 from src.lib.llm.catalog import UnknownModelError
 from src.lib.llm.history import build_history
@@ -72,7 +73,11 @@ def _title_from(parts: list[dict[str, object]] | None) -> str:
 
 
 class StreamService:
-    """Sets up replies; each call is one unit of work of its own."""
+    """Sets up replies; each call is one unit of work of its own.
+
+    A start is the hot path of a reply: it runs in one Core transaction (no ORM session, no
+    ORM objects), each statement prebuilt in its repository.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -88,7 +93,7 @@ class StreamService:
         """
         request = check_request(request)
         provider, model = self._model(request)
-        async with self.runtime.session_factory.begin() as db:
+        async with engine_of(self.runtime.session_factory).begin() as db:
             chat = await self._chat(db, user, request.chat_id)
             if request.message_id is not None:
                 repeated = await self._repeated(db, chat, request.message_id)
@@ -169,38 +174,34 @@ class StreamService:
         return provider, model
 
     @staticmethod
-    async def _chat(db: AsyncSession, user: User, chat_id: uuid.UUID) -> Chat | None:
-        chat = await ChatRepository.get(db, chat_id)
+    async def _chat(db: AsyncConnection, user: User, chat_id: uuid.UUID) -> ChatHead | None:
+        chat = await ChatRepository.head(db, chat_id)
         if chat is not None and chat.user_id != user.id:
             raise NotFoundError()
         return chat
 
     @staticmethod
     async def _repeated(
-        db: AsyncSession, chat: Chat | None, message_id: uuid.UUID
+        db: AsyncConnection, chat: ChatHead | None, message_id: uuid.UUID
     ) -> StartedReply | None:
-        message = await MessageRepository.get(db, message_id)
+        message = await MessageRepository.head(db, message_id)
         if message is None:
             return None
         if chat is None or message.chat_id != chat.id or message.role != MessageRole.USER:
             raise ConflictError(TAKEN_MESSAGE_ID)
-        reply = await MessageRepository.latest_reply(db, message.id)
-        if reply is None:
+        reply_id = await MessageRepository.latest_reply_id(db, message.id)
+        if reply_id is None:
             raise ConflictError("This message has no reply to follow.")
-        return StartedReply(chat.id, reply.id, message.id)
+        return StartedReply(chat.id, reply_id, message.id)
 
     @staticmethod
     async def _parent(
-        db: AsyncSession, chat: Chat | None, request: StreamRequest
-    ) -> Message | None:
+        db: AsyncConnection, chat: ChatHead | None, request: StreamRequest
+    ) -> MessageHead | None:
         if request.parts is None or request.parent_given:
             if request.parent_id is None:
                 return None
-            parent = (
-                await MessageRepository.get_in_chat(db, chat.id, request.parent_id)
-                if chat
-                else None
-            )
+            parent = await MessageRepository.head(db, request.parent_id, chat.id) if chat else None
             if parent is None:
                 raise NotFoundError()
             if request.parts is None and parent.role != MessageRole.USER:
@@ -208,15 +209,15 @@ class StreamService:
             return parent
         if chat is None or chat.current_leaf_id is None:
             return None
-        return await MessageRepository.get_in_chat(db, chat.id, chat.current_leaf_id)
+        return await MessageRepository.head(db, chat.current_leaf_id, chat.id)
 
     async def _save(
         self,
-        db: AsyncSession,
+        db: AsyncConnection,
         user: User,
-        chat: Chat | None,
+        chat: ChatHead | None,
         request: StreamRequest,
-        parent: Message | None,
+        parent: MessageHead | None,
         reply_id: uuid.UUID,
         provider: Provider,
         model: ModelInfo,
@@ -243,13 +244,8 @@ class StreamService:
             model.id,
         )
         if chat is None:
-            chat = await create_chat(
-                db,
-                user.id,
-                _title_from(request.parts),
-                chat_id=request.chat_id,
-                current_leaf_id=reply_id,
-                title_pending=True,
+            chat = await create_reply_chat(
+                db, user.id, _title_from(request.parts), request.chat_id, reply_id
             )
         if chat.current_leaf_id != reply_id:
             retitle = chat.current_leaf_id is None and chat.title_pending

@@ -1,5 +1,8 @@
 """The database behind the generation manager: each write a short transaction of its own.
 
+Writes run in Core connections (`engine_of`), not ORM sessions: their statements are the
+repositories' prebuilt ones, and every reply is saved several times.
+
 Operations:
 - save_progress / save_final: the partial and the final saves of a reply (final saves are
   written in batches: see `GroupWriter`).
@@ -15,7 +18,7 @@ from src.lib.db.group_writer import GroupWriter
 from src.lib.db.models import Message
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.repositories.reply import ReplyRepository
-from src.lib.db.session import SessionFactory
+from src.lib.db.session import SessionFactory, engine_of
 from src.lib.db.types import utcnow
 from src.lib.streaming.store import FinalSave, PartialSave, StaleReply
 
@@ -29,11 +32,12 @@ class DatabaseReplyStore:
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self.session_factory = session_factory
+        self._engine = engine_of(session_factory)
         self._finals = GroupWriter(self._save_finals)
 
     async def save_progress(self, replies: Sequence[PartialSave]) -> None:
         """Save the partial replies of messages still STREAMING, in one statement."""
-        async with self.session_factory.begin() as db:
+        async with self._engine.begin() as db:
             await ReplyRepository.save_partial(db, replies)
 
     async def save_final(self, final: FinalSave) -> None:
@@ -41,7 +45,7 @@ class DatabaseReplyStore:
         await self._finals.submit(final)
 
     async def _save_finals(self, finals: Sequence[FinalSave]) -> list[None]:
-        async with self.session_factory.begin() as db:
+        async with self._engine.begin() as db:
             await ReplyRepository.save_many(
                 db, [(f.message_id, f.parts, f.status, f.finish_reason, f.usage) for f in finals]
             )
@@ -49,13 +53,13 @@ class DatabaseReplyStore:
 
     async def stale_streaming(self, unsaved_for: float) -> list[StaleReply]:
         """The replies still STREAMING whose last save is older than `unsaved_for` seconds."""
-        async with self.session_factory() as db:
+        async with self._engine.connect() as db:
             rows = await ReplyRepository.stale(db, utcnow() - timedelta(seconds=unsaved_for))
         return [StaleReply(*row) for row in rows]
 
     async def interrupt(self, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
         """Mark those of the replies still STREAMING INTERRUPTED; returns the ones it marked."""
-        async with self.session_factory.begin() as db:
+        async with self._engine.begin() as db:
             return await ReplyRepository.interrupt(db, message_ids)
 
     async def search_messages(

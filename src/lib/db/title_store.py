@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from src.lib.db.group_writer import GroupWriter
 from src.lib.db.repositories.chat import ChatRepository
-from src.lib.db.session import SessionFactory
+from src.lib.db.session import SessionFactory, engine_of
 
 type NewTitle = tuple[uuid.UUID, str]
 """A chat and the title the model wrote for it."""
@@ -19,7 +19,7 @@ class DatabaseTitleStore:
     """Writes chat titles through the chat repository, in batches."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
-        self.session_factory = session_factory
+        self._engine = engine_of(session_factory)
         self._titles = GroupWriter(self._save_titles)
 
     async def save_title(self, chat_id: uuid.UUID, title: str) -> bool:
@@ -27,6 +27,6 @@ class DatabaseTitleStore:
         return await self._titles.submit((chat_id, title))
 
     async def _save_titles(self, titles: Sequence[NewTitle]) -> list[bool]:
-        async with self.session_factory.begin() as db:
+        async with self._engine.begin() as db:  # Core: one statement, no ORM object
             saved = await ChatRepository.set_titles_if_pending(db, dict(titles))
         return [chat_id in saved for chat_id, _ in titles]

@@ -5,11 +5,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from src.core.enums import Rating, Visibility
 from src.lib.db.models import Chat, Message, MessageFeedback, UsageRecord, User
-from src.lib.db.repositories.chat import ChatRepository
+from src.lib.db.repositories.chat import ChatHead, ChatRepository
 from src.lib.db.repositories.message import MessageRepository
 from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
@@ -94,6 +94,32 @@ async def test_insert_or_get_leaves_the_stored_row_unchanged(
             Visibility.PRIVATE,
         )
         assert await count_rows(db, Chat) == 1
+
+
+async def test_insert_or_get_head_and_head_run_in_a_core_connection(
+    session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    async with session_factory.begin() as db:
+        ada, bob = await make_user(db), await make_user(db)
+    chat_id, leaf_id = generate_uuid7(), generate_uuid7()
+
+    async with engine.begin() as connection:
+        created = await ChatRepository.insert_or_get_head(
+            connection, chat_id, ada.id, "Plans", leaf_id, title_pending=True
+        )
+        taken = await ChatRepository.insert_or_get_head(
+            connection, chat_id, bob.id, "Bob's", None, title_pending=False
+        )
+        read = await ChatRepository.head(connection, chat_id)
+        assert await ChatRepository.head(connection, new_id()) is None
+
+    assert created == taken == read == ChatHead(chat_id, ada.id, leaf_id, True)
+    async with session_factory() as db:
+        stored = await db.get(Chat, chat_id)
+        assert stored is not None and (stored.title, stored.visibility) == (
+            "Plans",
+            Visibility.PRIVATE,
+        )
 
 
 async def test_concurrent_insert_or_get_of_one_id_both_succeed_with_one_row(

@@ -1,16 +1,18 @@
 """MessageRepository: adding, reads under the chat's access rule, search, and batched reads."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from src.core.enums import MessageRole, MessageStatus, Visibility
 from src.lib.db.models import Chat, Message
-from src.lib.db.repositories.message import MessageRepository, NewMessage
+from src.lib.db.repositories.message import MessageHead, MessageRepository, NewMessage, Turn
+from src.lib.db.session import SessionFactory
 from src.lib.db.types import generate_uuid7
 from src.lib.llm.history import build_history
 from tests.lib.db.factories import (
@@ -27,7 +29,7 @@ from tests.lib.db.plans import plan_of
 ASSISTANT = MessageRole.ASSISTANT
 
 
-def _ids(messages: list[Message]) -> list[uuid.UUID]:
+def _ids(messages: Sequence[Message | Turn]) -> list[uuid.UUID]:
     return [message.id for message in messages]
 
 
@@ -35,7 +37,7 @@ def _key(message: Message) -> tuple[datetime, uuid.UUID]:
     return (message.created_at, message.id)
 
 
-def _turns(messages: list[Message]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _turns(messages: Sequence[Message | Turn]) -> list[tuple[str, list[dict[str, Any]]]]:
     return [(message.role.value, message.parts) for message in messages]
 
 
@@ -102,6 +104,22 @@ async def test_get_in_chat_finds_a_message_only_in_its_own_chat(db: AsyncSession
     assert await MessageRepository.get_in_chat(db, chat.id, new_id()) is None
 
 
+async def test_head_reads_a_message_in_a_core_connection(
+    session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    async with session_factory.begin() as db:
+        ada = await make_user(db)
+        chat, other = await make_chat(db, ada), await make_chat(db, ada)
+        message = await make_message(db, chat)
+
+    async with engine.connect() as connection:
+        head = MessageHead(message.id, chat.id, MessageRole.USER)
+        assert await MessageRepository.head(connection, message.id) == head
+        assert await MessageRepository.head(connection, message.id, chat.id) == head
+        assert await MessageRepository.head(connection, message.id, other.id) is None
+        assert await MessageRepository.head(connection, new_id()) is None
+
+
 async def test_get_readable_follows_the_chats_owner_and_visibility(db: AsyncSession) -> None:
     ada, bob = await make_user(db), await make_user(db)
     private = await make_message(db, await make_chat(db, ada, visibility=Visibility.PRIVATE))
@@ -125,7 +143,7 @@ async def test_latest_reply_is_the_newest_assistant_message_directly_under(
     edit = await make_message(db, chat, "a user branch", question, created_at=at(4))
     await make_message(db, chat, "under the edit", edit, ASSISTANT, created_at=at(5))
 
-    assert await MessageRepository.latest_reply(db, question.id) is newest
+    assert await MessageRepository.latest_reply_id(db, question.id) == newest.id
 
 
 async def test_latest_reply_breaks_ties_of_created_at_by_id(db: AsyncSession) -> None:
@@ -136,9 +154,7 @@ async def test_latest_reply_breaks_ties_of_created_at_by_id(db: AsyncSession) ->
         for _ in range(3)
     ]
 
-    latest = await MessageRepository.latest_reply(db, question.id)
-
-    assert latest is not None and latest.id == max(_ids(replies))
+    assert await MessageRepository.latest_reply_id(db, question.id) == max(_ids(replies))
 
 
 async def test_latest_reply_is_none_without_an_assistant_child(db: AsyncSession) -> None:
@@ -147,9 +163,9 @@ async def test_latest_reply_is_none_without_an_assistant_child(db: AsyncSession)
     answer = await make_message(db, chat, "answer", question, ASSISTANT)
     follow_up = await make_message(db, chat, "follow-up", answer)
 
-    assert await MessageRepository.latest_reply(db, follow_up.id) is None
-    assert await MessageRepository.latest_reply(db, answer.id) is None
-    assert await MessageRepository.latest_reply(db, new_id()) is None
+    assert await MessageRepository.latest_reply_id(db, follow_up.id) is None
+    assert await MessageRepository.latest_reply_id(db, answer.id) is None
+    assert await MessageRepository.latest_reply_id(db, new_id()) is None
 
 
 async def test_search_own_finds_text_in_the_users_chats_newest_first(db: AsyncSession) -> None:

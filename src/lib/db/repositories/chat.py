@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    Update,
+    bindparam,
     case,
     delete,
     func,
@@ -35,6 +37,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from src.core.enums import Visibility
 from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
+from src.lib.db.session import Database, dialect_name
 from src.lib.db.types import utcnow
 from src.lib.words import search_terms
 
@@ -58,6 +61,36 @@ def _chat_insert(dialect: str) -> ReturningInsert[uuid.UUID]:
     return insert.on_conflict_do_nothing(index_elements=[chats.c.id]).returning(chats.c.id)
 
 
+class ChatHead(NamedTuple):
+    """What a reply start reads of a chat (`ChatRepository.head`), without an ORM object."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    current_leaf_id: uuid.UUID | None
+    title_pending: bool
+
+
+@cache
+def _head_query() -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None, bool]:
+    """SELECT of a chat's `ChatHead` by id (parameter `chat_id`), built once."""
+    chats = cast(Table, Chat.__table__)
+    columns = (chats.c[name] for name in ChatHead._fields)
+    return select(*columns).where(chats.c.id == bindparam("chat_id"))
+
+
+@cache
+def _leaf_update(retitle: bool) -> Update:
+    """UPDATE of a chat's current leaf (and title, when `retitle`) from parameters, built once."""
+    chats = cast(Table, Chat.__table__)
+    values: dict[str, Any] = {
+        "current_leaf_id": bindparam("leaf_id"),
+        "updated_at": bindparam("changed_at"),
+    }
+    if retitle:
+        values["title"] = bindparam("new_title")
+    return update(chats).where(chats.c.id == bindparam("chat_id")).values(values)
+
+
 def readable_by(user_id: uuid.UUID) -> ColumnElement[bool]:
     """The chats a user may read: their own, and PUBLIC ones."""
     return or_(Chat.user_id == user_id, Chat.visibility == Visibility.PUBLIC)
@@ -78,6 +111,34 @@ def _owned_chats(db: AsyncSession, user_id: uuid.UUID, search: str | None) -> Se
         in_messages = select(Message.chat_id).where(fulltext.matching(db, terms))
         found = or_(found, Chat.id.in_(in_messages))
     return query.where(found)
+
+
+def _chat_row(
+    chat_id: uuid.UUID,
+    user_id: uuid.UUID,
+    title: str,
+    visibility: Visibility,
+    current_leaf_id: uuid.UUID | None,
+    title_pending: bool,
+) -> dict[str, Any]:
+    """The values of a new chat's row, created and updated now."""
+    now = utcnow()
+    return {
+        "id": chat_id,
+        "user_id": user_id,
+        "title": title,
+        "visibility": visibility,
+        "current_leaf_id": current_leaf_id,
+        "title_pending": title_pending,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _insert(db: Database, values: dict[str, Any]) -> bool:
+    """Insert a chat's row unless its id exists; whether it was inserted."""
+    created = await db.execute(_chat_insert(dialect_name(db)), values)
+    return created.first() is not None
 
 
 class ChatPage(list[Chat]):
@@ -110,39 +171,50 @@ class ChatRepository:
         ON CONFLICT DO NOTHING, so that two concurrent creations of one id cannot fail.
         `current_leaf_id` may name a message inserted later in the same transaction.
         """
-        now = utcnow()
-        values = {
-            "id": chat_id,
-            "user_id": user_id,
-            "title": title,
-            "visibility": visibility,
-            "current_leaf_id": current_leaf_id,
-            "title_pending": title_pending,
-            "created_at": now,
-            "updated_at": now,
-        }
-        created = await db.execute(_chat_insert(db.get_bind().dialect.name), values)
-        if created.first() is not None:  # the row is what was given: no need to read it back
+        values = _chat_row(chat_id, user_id, title, visibility, current_leaf_id, title_pending)
+        if await _insert(db, values):  # the row is what was given: no need to read it back
             return Chat(**values, message_count=0)
         return (await db.execute(select(Chat).where(Chat.id == chat_id))).scalar_one()
 
     @staticmethod
+    async def insert_or_get_head(
+        db: Database,
+        chat_id: uuid.UUID,
+        user_id: uuid.UUID,
+        title: str,
+        current_leaf_id: uuid.UUID | None,
+        title_pending: bool,
+    ) -> ChatHead:
+        """`insert_or_get` of a PRIVATE chat, answering with its `ChatHead` (Core only)."""
+        values = _chat_row(
+            chat_id, user_id, title, Visibility.PRIVATE, current_leaf_id, title_pending
+        )
+        if await _insert(db, values):
+            return ChatHead(chat_id, user_id, current_leaf_id, title_pending)
+        head = await ChatRepository.head(db, chat_id)
+        assert head is not None  # it was there when the insert found it
+        return head
+
+    @staticmethod
     async def set_leaf(
-        db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, title: str | None = None
+        db: Database, chat_id: uuid.UUID, leaf_id: uuid.UUID, title: str | None = None
     ) -> None:
         """Show the branch ending at a message (and retitle the chat, if given); mark it updated."""
-        values: dict[str, Any] = {"current_leaf_id": leaf_id, "updated_at": utcnow()}
+        values = {"chat_id": chat_id, "leaf_id": leaf_id, "changed_at": utcnow()}
         if title is not None:
-            values["title"] = title
-        await db.execute(
-            update(Chat).where(Chat.id == chat_id).values(values),
-            execution_options={"synchronize_session": False},
-        )
+            values["new_title"] = title
+        await db.execute(_leaf_update(title is not None), values)
 
     @staticmethod
     async def get(db: AsyncSession, chat_id: uuid.UUID) -> Chat | None:
         """The chat of that id, if any (no access check)."""
         return await db.get(Chat, chat_id)
+
+    @staticmethod
+    async def head(db: Database, chat_id: uuid.UUID) -> ChatHead | None:
+        """`get` as a `ChatHead`, in one prebuilt statement (no ORM object)."""
+        row = (await db.execute(_head_query(), {"chat_id": chat_id})).first()
+        return None if row is None else ChatHead(*row)
 
     @staticmethod
     async def get_readable(db: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID) -> Chat | None:
@@ -214,7 +286,7 @@ class ChatRepository:
 
     @staticmethod
     async def set_titles_if_pending(
-        db: AsyncSession, titles: Mapping[uuid.UUID, str]
+        db: Database, titles: Mapping[uuid.UUID, str]
     ) -> set[uuid.UUID]:
         """Write the model's titles of chats, in one conditional update: an owner's rename wins.
 

@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from functools import cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Select,
     Table,
     Uuid,
@@ -43,6 +45,7 @@ from src.core.enums import FinishReason, MessageRole, MessageStatus
 from src.lib.db import fulltext
 from src.lib.db.models import Chat, Message
 from src.lib.db.repositories.chat import readable_by
+from src.lib.db.session import Database
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of
 from src.lib.words import search_terms
@@ -85,6 +88,57 @@ class NewMessage:
     usage: dict[str, int] | None = None
 
 
+class MessageHead(NamedTuple):
+    """What a reply start reads of a message it answers or repeats, without an ORM object."""
+
+    id: uuid.UUID
+    chat_id: uuid.UUID
+    role: MessageRole
+
+
+class Turn(NamedTuple):
+    """A message as a reply's history holds it (`MessageRepository.path_tail`)."""
+
+    id: uuid.UUID
+    role: MessageRole
+    parts: list[dict[str, Any]]
+
+
+def _messages() -> Table:
+    return cast(Table, Message.__table__)
+
+
+@cache
+def _insert() -> Insert:
+    """INSERT of messages from parameters (`insert_many`), built once."""
+    return insert(_messages())
+
+
+@cache
+def _head_query(in_chat: bool) -> Select[uuid.UUID, uuid.UUID, MessageRole]:
+    """SELECT of a message's `MessageHead` by id (and chat, when `in_chat`), built once."""
+    messages = _messages()
+    query = select(messages.c.id, messages.c.chat_id, messages.c.role).where(
+        messages.c.id == bindparam("message_id")
+    )
+    return query.where(messages.c.chat_id == bindparam("chat_id")) if in_chat else query
+
+
+@cache
+def _latest_reply_query() -> Select[uuid.UUID]:
+    """SELECT of the id of the newest ASSISTANT child of a message (`parent_id`), built once."""
+    messages = _messages()
+    return (
+        select(messages.c.id)
+        .where(
+            messages.c.parent_msg_id == bindparam("parent_id"),
+            messages.c.role == MessageRole.ASSISTANT,
+        )
+        .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+        .limit(1)
+    )
+
+
 @dataclass(slots=True)
 class ThreadPage:
     """A page of the path from the root to a message (see `MessageRepository.thread_pages`).
@@ -102,7 +156,7 @@ class MessageRepository:
     """Reads and writes of the messages table."""
 
     @staticmethod
-    async def insert_many(db: AsyncSession, messages: Sequence[NewMessage]) -> None:
+    async def insert_many(db: Database, messages: Sequence[NewMessage]) -> None:
         """Insert messages in one statement, without ORM objects (the reply start's hot path).
 
         Their `text` is made from their parts; they share one timestamp, so their ids (UUIDv7,
@@ -126,12 +180,27 @@ class MessageRepository:
             }
             for message in messages
         ]
-        await db.execute(insert(cast(Table, Message.__table__)), rows)
+        await db.execute(_insert(), rows)
 
     @staticmethod
     async def get(db: AsyncSession, message_id: uuid.UUID) -> Message | None:
         """The message of that id, if any (no access check)."""
         return await db.get(Message, message_id)
+
+    @staticmethod
+    async def head(
+        db: Database, message_id: uuid.UUID, chat_id: uuid.UUID | None = None
+    ) -> MessageHead | None:
+        """The message's `MessageHead`, if any (and when `chat_id` is given, in that chat).
+
+        One prebuilt statement, no ORM object; no access check.
+        """
+        parameters = {"message_id": message_id}
+        if chat_id is not None:
+            parameters["chat_id"] = chat_id
+        result = await db.execute(_head_query(chat_id is not None), parameters)
+        row = result.first()
+        return None if row is None else MessageHead(*row)
 
     @staticmethod
     async def get_many(db: AsyncSession, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, Message]:
@@ -162,14 +231,9 @@ class MessageRepository:
         return result.scalar_one_or_none()
 
     @staticmethod
-    async def latest_reply(db: AsyncSession, message_id: uuid.UUID) -> Message | None:
-        """The newest ASSISTANT message directly under a message, or None."""
-        result = await db.execute(
-            select(Message)
-            .where(Message.parent_msg_id == message_id, Message.role == MessageRole.ASSISTANT)
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(1)
-        )
+    async def latest_reply_id(db: Database, message_id: uuid.UUID) -> uuid.UUID | None:
+        """The id of the newest ASSISTANT message directly under a message, or None."""
+        result = await db.execute(_latest_reply_query(), {"parent_id": message_id})
         return result.scalar_one_or_none()
 
     @staticmethod
@@ -369,8 +433,8 @@ class MessageRepository:
 
     @staticmethod
     async def path_tail(
-        db: AsyncSession, chat_id: uuid.UUID, leaf_id: uuid.UUID, text_budget: int
-    ) -> list[Message]:
+        db: Database, chat_id: uuid.UUID, leaf_id: uuid.UUID, text_budget: int
+    ) -> list[Turn]:
         """The end of the path to a message of the chat, as far as a budget of text needs.
 
         The walk goes up from the message while the `text` of the messages walked adds up to
@@ -380,30 +444,40 @@ class MessageRepository:
         Returns:
             Those messages, oldest first (the leaf last); none when the leaf is not in the chat.
         """
-        is_user = Message.role == MessageRole.USER
-        walk = (
-            select(
-                Message.id,
-                Message.parent_msg_id.label("parent_id"),
-                literal_column("0").label("depth"),
-                func.length(Message.text).label("chars"),
-                is_user.label("met_user"),
-            )
-            .where(Message.id == leaf_id, Message.chat_id == chat_id)
-            .cte("walk", recursive=True)
+        parameters = {"leaf_id": leaf_id, "chat_id": chat_id, "text_budget": text_budget}
+        result = await db.execute(_path_tail_query(), parameters)
+        return [Turn(*row) for row in result]
+
+
+@cache
+def _path_tail_query() -> Select[uuid.UUID, MessageRole, list[dict[str, Any]]]:
+    """The recursive SELECT of `MessageRepository.path_tail`, from parameters, built once."""
+    messages = _messages()
+    is_user = messages.c.role == MessageRole.USER
+    walk = (
+        select(
+            messages.c.id,
+            messages.c.parent_msg_id.label("parent_id"),
+            literal_column("0").label("depth"),
+            func.length(messages.c.text).label("chars"),
+            is_user.label("met_user"),
         )
-        walk = walk.union_all(
-            select(
-                Message.id,
-                Message.parent_msg_id,
-                walk.c.depth + 1,
-                walk.c.chars + func.length(Message.text),
-                or_(walk.c.met_user, is_user),
-            )
-            .join(Message, Message.id == walk.c.parent_id)
-            .where(or_(walk.c.chars <= text_budget, not_(walk.c.met_user)))
+        .where(messages.c.id == bindparam("leaf_id"), messages.c.chat_id == bindparam("chat_id"))
+        .cte("walk", recursive=True)
+    )
+    walk = walk.union_all(
+        select(
+            messages.c.id,
+            messages.c.parent_msg_id,
+            walk.c.depth + 1,
+            walk.c.chars + func.length(messages.c.text),
+            or_(walk.c.met_user, is_user),
         )
-        result = await db.execute(
-            select(Message).join(walk, walk.c.id == Message.id).order_by(walk.c.depth.desc())
-        )
-        return list(result.scalars())
+        .join(messages, messages.c.id == walk.c.parent_id)
+        .where(or_(walk.c.chars <= bindparam("text_budget"), not_(walk.c.met_user)))
+    )
+    return (
+        select(messages.c.id, messages.c.role, messages.c.parts)
+        .join(walk, walk.c.id == messages.c.id)
+        .order_by(walk.c.depth.desc())
+    )

@@ -7,11 +7,11 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import FinishReason, MessageStatus
 from src.lib.db.models import Chat, Message
 from src.lib.db.models.message import STREAMING
+from src.lib.db.session import Database
 from src.lib.db.types import utcnow
 from src.lib.parts import text_of
 
@@ -29,7 +29,7 @@ NO_REPLY = uuid.UUID(int=0)
 def live_count_query() -> Select[int]:
     """The statement of `ReplyRepository.live_count`, with parameters `live_count_parameters`.
 
-    Built once, to be read along with others (see `UsageRepository.use_and_live`).
+    Built once, to be read along with others (see `UsageRepository.record_reply_within`).
     """
     return (
         select(func.count(Message.id))
@@ -90,7 +90,7 @@ class ReplyRepository:
 
     @staticmethod
     async def save(
-        db: AsyncSession,
+        db: Database,
         message_id: uuid.UUID,
         parts: list[dict[str, Any]],
         status: MessageStatus = MessageStatus.STREAMING,
@@ -101,7 +101,7 @@ class ReplyRepository:
         await ReplyRepository.save_many(db, [(message_id, parts, status, finish_reason, usage)])
 
     @staticmethod
-    async def save_many(db: AsyncSession, replies: Sequence[SavedReply]) -> None:
+    async def save_many(db: Database, replies: Sequence[SavedReply]) -> None:
         """Store replies as `save` does, all in one statement."""
         if not replies:
             return
@@ -115,7 +115,7 @@ class ReplyRepository:
 
     @staticmethod
     async def save_partial(
-        db: AsyncSession, replies: Sequence[tuple[uuid.UUID, list[dict[str, Any]]]]
+        db: Database, replies: Sequence[tuple[uuid.UUID, list[dict[str, Any]]]]
     ) -> None:
         """Store the parts (and text) of replies still STREAMING, in one statement.
 
@@ -130,7 +130,7 @@ class ReplyRepository:
 
     @staticmethod
     async def live_count(
-        db: AsyncSession, user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None = None
+        db: Database, user_id: uuid.UUID, since: datetime, excluding: uuid.UUID | None = None
     ) -> int:
         """How many of the user's replies are STREAMING and were saved since `since`.
 
@@ -142,7 +142,7 @@ class ReplyRepository:
 
     @staticmethod
     async def stale(
-        db: AsyncSession, saved_before: datetime
+        db: Database, saved_before: datetime
     ) -> list[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]]:
         """(message id, chat id, model, owner) of the STREAMING replies last saved before a time."""
         result = await db.execute(
@@ -153,7 +153,7 @@ class ReplyRepository:
         return [(row.id, row.chat_id, row.model or "", row.user_id) for row in result]
 
     @staticmethod
-    async def interrupt(db: AsyncSession, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    async def interrupt(db: Database, message_ids: list[uuid.UUID]) -> list[uuid.UUID]:
         """Mark those messages still STREAMING INTERRUPTED (text kept); returns their ids."""
         if not message_ids:
             return []

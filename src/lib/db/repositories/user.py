@@ -3,13 +3,29 @@
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from functools import cache
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, Table, Update, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.enums import UserType
 from src.lib.db.models import Chat, RefreshToken, User
+from src.lib.db.session import Database, dialect_name
 from src.lib.db.sqlite_driver import OneHopConnection
+
+
+@cache
+def _lock_statements() -> tuple[Select[uuid.UUID], Update]:
+    """`UserRepository.lock` from parameters (`user_id`), built once.
+
+    PostgreSQL's SELECT FOR NO KEY UPDATE, and SQLite's UPDATE that changes nothing.
+    """
+    users = cast(Table, User.__table__)
+    mine = users.c.id == bindparam("user_id")
+    locking = select(users.c.id).where(mine).with_for_update(key_share=True)
+    touch = update(users).where(mine).values(updated_at=users.c.updated_at)
+    return locking, touch
 
 
 class UserRepository:
@@ -27,7 +43,7 @@ class UserRepository:
         return result.scalar_one_or_none()
 
     @staticmethod
-    async def lock(db: AsyncSession, user_id: uuid.UUID) -> None:
+    async def lock(db: Database, user_id: uuid.UUID) -> None:
         """Hold the user's row until the transaction ends; another lock of it waits till then.
 
         PostgreSQL locks the row FOR NO KEY UPDATE (inserts that reference the user go on).
@@ -35,16 +51,16 @@ class UserRepository:
         lock, which serializes writers (across processes too) and makes the reads after it
         current; a transaction that has not written yet makes a write that changes nothing.
         """
-        if db.get_bind().dialect.name == "postgresql":
-            locking = select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-            await db.execute(locking)
+        parameters = {"user_id": user_id}
+        if dialect_name(db) == "postgresql":
+            await db.execute(_lock_statements()[0], parameters)
             return
-        connection = await (await db.connection()).get_raw_connection()
-        sqlite = connection.driver_connection
+        if isinstance(db, AsyncSession):
+            db = await db.connection()
+        sqlite = (await db.get_raw_connection()).driver_connection
         if isinstance(sqlite, OneHopConnection) and sqlite.in_transaction:
             return  # it has written: the write lock is held
-        touch = update(User).where(User.id == user_id).values(updated_at=User.updated_at)
-        await db.execute(touch.execution_options(synchronize_session=False))
+        await db.execute(_lock_statements()[1], parameters)
 
     @staticmethod
     async def upgrade_guest(
