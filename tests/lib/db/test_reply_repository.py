@@ -119,6 +119,22 @@ async def test_live_and_stale_replies_are_found_on_the_index_of_streaming_replie
         assert plan.rows(relation="messages") <= 1, plan
 
 
+async def test_live_count_reads_the_live_replies_not_every_chat_of_the_user(
+    db: AsyncSession,
+) -> None:
+    owner = await make_user(db)
+    for _ in range(30):  # chats only grow in number; their replies ended long ago
+        await _reply(db, await _chat(db, owner), MessageStatus.COMPLETE)
+    await _reply(db, await _chat(db, owner), updated_at=at(10))
+
+    live = await plan_of(db, lambda: ReplyRepository.live_count(db, owner.id, at(5)))
+
+    assert await ReplyRepository.live_count(db, owner.id, at(5)) == 1
+    assert "ix_chats_user_id_updated_at" not in live.text, live.text
+    if live.nodes:  # PostgreSQL says what each scan returned
+        assert live.rows(relation="chats") <= 1, live
+
+
 async def test_stale_lists_the_streaming_replies_last_saved_before_a_time(
     db: AsyncSession,
 ) -> None:

@@ -58,7 +58,7 @@ class UsageRepository:
 def _record_within() -> ReturningInsert[uuid.UUID]:
     """INSERT ... SELECT of `record_reply_within`, RETURNING the id when inserted (built once)."""
     records = cast(Table, UsageRecord.__table__)
-    used = select(func.count(records.c.id)).where(
+    used = select(func.count()).where(
         records.c.user_id == bindparam("user_id"), records.c.created_at > bindparam("since")
     )
     row = select(
@@ -76,6 +76,6 @@ def _record_within() -> ReturningInsert[uuid.UUID]:
 @cache
 def _used_since() -> Select[int, datetime]:
     """Count and oldest of a user's usage records since a time (built once)."""
-    return select(func.count(UsageRecord.id), func.min(UsageRecord.created_at)).where(
+    return select(func.count(), func.min(UsageRecord.created_at)).where(
         UsageRecord.user_id == bindparam("user_id"), UsageRecord.created_at > bindparam("since")
     )
