@@ -68,6 +68,13 @@ async def database_url(
         yield url
 
 
+@pytest.fixture
+async def postgres_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test of what only a server does."""
+    async for url in _empty_database("postgresql", tmp_path):
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty database of each backend for one test."""

@@ -21,11 +21,9 @@ async def _backend_pid(engine: AsyncEngine) -> int:
 
 
 @pytest.fixture
-async def postgres_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine of its own over the PostgreSQL database (SQLite has no server to restart)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    engine = create_engine(database_url)
+async def postgres_engine(postgres_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of its own over a PostgreSQL database (SQLite has no server to restart)."""
+    engine = create_engine(postgres_database_url)
     yield engine
     await engine.dispose()
 
