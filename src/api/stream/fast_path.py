@@ -18,20 +18,27 @@ stream waits for each send before it reads the next event. Without a sink the re
 response still replaces graphql-core's execution of the event.
 """
 
+from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     ExecutionResult,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    OperationDefinitionNode,
     OperationType,
+    VariableNode,
+    Visitor,
     get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     is_object_type,
+    visit,
 )
 from graphql.execution.async_iterables import aclosing
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
@@ -69,6 +76,7 @@ class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, with plain stream events rendered directly."""
 
     _event_renderers: Mapping[type, Renderer]
+    """This operation's renderers: shared by every operation of the same document."""
 
     def cancellable_iterable(self, iterable: AsyncIterable[Any]) -> AsyncIterable[Any]:
         """A subscription's source stream, its plain events sent to the task's sink if any."""
@@ -94,7 +102,7 @@ class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             return self._event_renderers
         except AttributeError:
-            renderers = self._event_renderers = self._compile()
+            renderers = self._event_renderers = _PLANS.renderers(self)
             return renderers
 
     def _compile(self) -> dict[type, Renderer]:
@@ -186,6 +194,79 @@ class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return complete(raw)
 
         return value
+
+
+class _Plans:
+    """The renderers of recent operations, made once per operation and @skip/@include values.
+
+    Every chatStream and chatEvents of a client sends the same document, which the parser
+    cache gives as the same AST: its renderers are made once, and an idle watcher holds none
+    of its own. The operation node is kept with its entry, so its id cannot be reused while
+    the entry lives.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[int, _PlanEntry] = OrderedDict()
+
+    def renderers(self, executor: StreamingExecutionContext) -> Mapping[type, Renderer]:
+        """The executor's renderers, made on the first operation of its document."""
+        operation = executor.operation
+        entry = self._entries.get(id(operation))
+        if entry is None or entry.operation is not operation:
+            entry = _PlanEntry(operation, _directive_variables(executor))
+            self._entries[id(operation)] = entry
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(id(operation))
+        if entry.variables is None:  # fragment arguments: not worth a key of their own
+            return executor._compile()
+        coerced = executor.variable_values.coerced
+        values = tuple(coerced.get(name) for name in entry.variables)
+        renderers = entry.by_values.get(values)
+        if renderers is None:
+            renderers = entry.by_values[values] = executor._compile()
+        return renderers
+
+
+@dataclass(slots=True)
+class _PlanEntry:
+    operation: OperationDefinitionNode
+    variables: tuple[str, ...] | None
+    by_values: dict[tuple[Any, ...], Mapping[type, Renderer]] = field(default_factory=dict)
+
+
+class _DirectiveVariables(Visitor):
+    """Collects the variables that @skip and @include read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        """Note the variable of an @skip or @include."""
+        if node.name.value in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    self.names.add(argument.value.name.value)
+
+
+def _directive_variables(executor: StreamingExecutionContext) -> tuple[str, ...] | None:
+    """The variables whose values decide which fields the operation selects.
+
+    None when a fragment takes arguments (an experimental feature): its own variables decide.
+    """
+    if any(details.variable_signatures for details in executor.fragments.values()):
+        return None
+    visitor = _DirectiveVariables()
+    visit(executor.operation, visitor)
+    for details in executor.fragments.values():
+        visit(details.definition, visitor)
+    return tuple(sorted(visitor.names))
+
+
+_PLANS = _Plans(maxsize=256)  # as many as the parser cache keeps documents
 
 
 def _constant(value: str) -> Callable[[Any], str]:

@@ -177,3 +177,31 @@ async def test_without_a_sink_every_event_takes_the_normal_path() -> None:
     log: list[object] = []
     source = _events(log)
     assert _subscription_executor().cancellable_iterable(source) is source
+
+
+def _executor(document: Any, variables: dict[str, Any]) -> StreamingExecutionContext:
+    executor = StreamingExecutionContext.build(
+        schema._schema, document, raw_variable_values=variables
+    )
+    assert isinstance(executor, StreamingExecutionContext), executor
+    return executor
+
+
+async def test_operations_of_one_document_share_renderers_per_directive_values() -> None:
+    document = parse(
+        "subscription S($c: ID!, $ids: Boolean!) { chatEvents(chatId: $c) "
+        "{ ... on TextDelta { delta messageId @include(if: $ids) } } }"
+    )
+    other_chat = {"c": str(uuid.uuid4())}
+    with_ids = [_executor(document, chat | {"ids": True}) for chat in (CHAT, other_chat)]
+    without_ids = _executor(document, CHAT | {"ids": False})
+
+    rendered = [
+        executor.build_per_event_executor(EVENT).execute_operation(False).data
+        for executor in (*with_ids, without_ids)
+    ]
+
+    assert with_ids[0]._event_renderers is with_ids[1]._event_renderers
+    assert without_ids._event_renderers is not with_ids[0]._event_renderers
+    both = {"delta": EVENT.delta, "messageId": EVENT.message_id}
+    assert rendered == [{"chatEvents": both}] * 2 + [{"chatEvents": {"delta": EVENT.delta}}]
