@@ -4,7 +4,8 @@ Offers:
 - `TransportWSHandler` (graphql-transport-ws) and `LegacyWSHandler` (graphql-ws): each gives
   its context `close_socket`, which ends the socket's operations, then closes it with 4403;
   each gives every operation's task an event sink (src/api/stream/fast_path.py), which sends
-  a TextDelta as the protocol's `next` (`data`) message without Strawberry's per-result work.
+  a rendered event as the protocol's `next` (`data`) message without Strawberry's per-result
+  work.
   Neither keeps anything of its connection_init deadline once the init came: Strawberry keeps
   the cancelled task, and with it its exception, traceback and frames, for the socket's life.
 - `LegacyWSHandler` also refuses what the graphql-ws library refuses: no connection_init

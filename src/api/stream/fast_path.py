@@ -116,8 +116,8 @@ class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if len(root.grouped_field_set) != 1 or root.new_defer_usages:
             return {}
         ((root_key, root_details),) = root.grouped_field_set.items()
-        field = root_type.fields.get(root_details[0].node.name.value)
-        event_type = get_nullable_type(field.type) if field else None
+        root_field = root_type.fields.get(root_details[0].node.name.value)
+        event_type = get_nullable_type(root_field.type) if root_field else None
         if is_abstract_type(event_type):
             types = self.schema.get_possible_types(event_type)
         elif is_object_type(event_type):
@@ -148,18 +148,20 @@ class StreamingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if name == "__typename":
                 plan.append((key, _constant(object_type.name)))
                 continue
-            field = object_type.fields.get(name)
+            graphql_field = object_type.fields.get(name)
             strawberry_field = (
-                field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field else None
+                graphql_field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+                if graphql_field
+                else None
             )
             if (
-                field is None
+                graphql_field is None
                 or node.arguments
                 or not isinstance(strawberry_field, StrawberryField)
                 or strawberry_field.base_resolver is not None
             ):
                 return None
-            value = self._value_plan(field.type, field_details)
+            value = self._value_plan(graphql_field.type, field_details)
             if value is None:
                 return None
             plan.append((key, _attribute(strawberry_field.python_name, value)))
