@@ -35,6 +35,9 @@ POOL_WAIT_SECONDS = 90
 PING_IDLE_SECONDS = 30.0
 """A pooled PostgreSQL connection idle this long is pinged before it is used again."""
 
+SQLITE_LOCK_WAIT_SECONDS = 10.0
+"""How long a write to SQLite waits for the database's write lock before it fails."""
+
 _IDLE_SINCE = "idle_since"
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -67,7 +70,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -111,7 +113,12 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
             url,
             echo=echo,
             hide_parameters=True,
-            async_creator=partial(sqlite_driver.connect, database or ":memory:", 10.0),
+            async_creator=partial(
+                sqlite_driver.connect,
+                database or ":memory:",
+                SQLITE_LOCK_WAIT_SECONDS,
+                sqlite_driver.WriteGate(),
+            ),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

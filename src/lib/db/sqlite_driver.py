@@ -1,17 +1,28 @@
-"""aiosqlite connections that run each statement in one hand-off to their thread.
+"""aiosqlite connections whose statements run on the event loop, writers one at a time.
 
-Offers `connect`: an async creator for SQLAlchemy (`create_async_engine(async_creator=...)`).
+Offers `connect`: an async creator for SQLAlchemy (`create_async_engine(async_creator=...)`),
+and `WriteGate`: the writers of one engine, one at a time.
 
-aiosqlite runs every sqlite3 call on a thread of its own; each call is a queue hand-off to that
-thread and a wake-up of the event loop when it is done. SQLAlchemy's aiosqlite adapter makes
-four such calls per statement (open a cursor, execute, fetch the rows, close the cursor), and
-on a reply's start those hand-offs, not SQLite, were the largest cost of the database work.
-Here the cursor is a plain object: `execute` opens, runs, fetches and closes the sqlite3
-cursor in one call on the thread, and the rest answers from what that call kept.
+aiosqlite runs every sqlite3 call on a thread of its own: a queue hand-off to that thread and
+a wake-up of the event loop when it is done. On this kind of machine the hand-off costs about
+200 µs of CPU, where the statements of a reply (reads and writes by key) take 5-50 µs; it was
+the largest cost of a reply's database work. So here a statement runs on the event loop:
+- a read (SELECT) runs there within READ_BUDGET_SECONDS; one that takes longer (a search over
+  many chats) is interrupted, which changes nothing, and run again on the connection's thread,
+  so that it does not hold up every other stream;
+- a write waits, without blocking the loop, for the `WriteGate` of its engine: the
+  transactions that write go one at a time in a process, as SQLite runs them anyway, and none
+  waits on SQLite's busy handler (which would block the loop, and with it the transaction
+  holding the lock). Another process's lock is waited for with short asynchronous sleeps,
+  up to the lock wait given to `connect`.
+The cursor is a plain object: `execute` opens, runs, fetches and closes the sqlite3 cursor in
+one call, and the rest answers from what that call kept.
 """
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -19,12 +30,40 @@ import aiosqlite
 
 type Row = tuple[Any, ...]
 type Description = tuple[tuple[Any, ...], ...] | None
+type Outcome = tuple[Description, int, int | None, list[Row]]
+
+READ_BUDGET_SECONDS = 0.002
+"""A read taking longer than this on the event loop goes on to the connection's thread."""
+PROGRESS_STEPS = 1000
+"""SQLite virtual machine steps between two checks of the read budget."""
+FIRST_RETRY_SECONDS = 0.001
+MAX_RETRY_SECONDS = 0.05
 
 
-def _run(
-    connection: sqlite3.Connection, sql: str, parameters: Any, many: bool
-) -> tuple[Description, int, int | None, list[Row]]:
-    """Run a statement on the connection's thread: (description, rowcount, lastrowid, rows)."""
+class WriteGate:
+    """The connections of one database that may write: one transaction at a time.
+
+    A connection passes the gate before the first write of a transaction, and gives it back
+    when the transaction ends (see `OneHopConnection`).
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def lock(self) -> asyncio.Lock:
+        """The gate's lock for the running event loop."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            self._locks = {
+                known: held for known, held in self._locks.items() if not known.is_closed()
+            }
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+
+def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Outcome:
+    """Run a statement: (description, rowcount, lastrowid, rows)."""
     cursor = connection.cursor()
     try:
         if many:
@@ -37,8 +76,27 @@ def _run(
         cursor.close()
 
 
+def _first_word(sql: str) -> str:
+    return sql.lstrip()[:7].upper()
+
+
+def _is_read(sql: str) -> bool:
+    return _first_word(sql).startswith("SELECT")
+
+
+def _may_write(sql: str) -> bool:
+    """Whether the statement may write rows (pysqlite then opens a transaction first)."""
+    return _first_word(sql).startswith(("INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"))
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock, and waiting may help (not a stale snapshot)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY and code != 517  # SNAPSHOT
+
+
 class _Cursor:
-    """The part of aiosqlite's cursor that SQLAlchemy uses, one hand-off per statement."""
+    """The part of aiosqlite's cursor that SQLAlchemy uses; each statement in one call."""
 
     arraysize = 1
 
@@ -58,7 +116,7 @@ class _Cursor:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> "_Cursor":
         """Run one statement for each set of parameters."""
-        return await self._run(sql, parameters, many=True)
+        return await self._run(sql, list(parameters), many=True)
 
     async def fetchall(self) -> list[Row]:
         """The rows not fetched yet."""
@@ -81,20 +139,32 @@ class _Cursor:
 
     async def _run(self, sql: str, parameters: Any, many: bool) -> "_Cursor":
         connection = self._connection
-        execute: Any = connection._execute  # unannotated in aiosqlite
-        self.description, self.rowcount, self.lastrowid, self._rows = await execute(
-            _run, connection._conn, sql, parameters, many
-        )
+        if _is_read(sql) and not many:
+            outcome = await connection.read(sql, parameters)
+        elif _may_write(sql):
+            outcome = await connection.write(sql, parameters, many)
+        else:  # PRAGMA, DDL, SAVEPOINT...: no gate (DDL takes SQLite's lock for itself)
+            outcome = await connection.retrying_busy(
+                partial(_run, connection._conn, sql, parameters, many)
+            )
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors run each statement in one hand-off.
+    """An aiosqlite connection that runs its statements on the event loop (module docstring).
 
     A commit or rollback with no transaction open (pysqlite opens one at the first write)
-    makes no hand-off at all: SQLAlchemy rolls back every connection it gets back, and most
-    units of work only read.
+    does nothing: SQLAlchemy rolls back every connection it gets back, and most units of work
+    only read.
     """
+
+    def __init__(self, connector: Any, gate: WriteGate, lock_wait_seconds: float) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._gate = gate
+        self._lock_wait_seconds = lock_wait_seconds
+        self._holds_gate: asyncio.Lock | None = None
+        self._read_deadline = float("inf")
 
     def cursor(self) -> _Cursor:  # type: ignore[override]  # a plain object, no hand-off
         """A cursor (nothing runs until its first `execute`)."""
@@ -108,24 +178,98 @@ class OneHopConnection(aiosqlite.Connection):
         """
         return self._conn.in_transaction
 
+    def watch_reads(self) -> None:
+        """Let reads on the event loop be interrupted past their budget (once, at connect)."""
+        self._conn.set_progress_handler(self._past_budget, PROGRESS_STEPS)
+
+    async def read(self, sql: str, parameters: Any) -> Outcome:
+        """A read, on the event loop within its budget, else on the connection's thread."""
+        try:
+            return await self.retrying_busy(partial(self._read_within_budget, sql, parameters))
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_INTERRUPT:
+                raise
+        execute: Any = self._execute  # unannotated in aiosqlite
+        outcome: Outcome = await execute(_run, self._conn, sql, parameters, False)
+        return outcome
+
+    async def write(self, sql: str, parameters: Any, many: bool) -> Outcome:
+        """A statement that may write, once this connection holds the gate."""
+        if self._holds_gate is None:
+            lock = self._gate.lock()
+            try:
+                await asyncio.wait_for(lock.acquire(), self._lock_wait_seconds)
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+            self._holds_gate = lock
+        try:
+            return await self.retrying_busy(partial(_run, self._conn, sql, parameters, many))
+        finally:
+            self._release_unless_writing()
+
     async def commit(self) -> None:
         """Commit the open transaction, if any."""
         if self.in_transaction:
-            await super().commit()
+            try:
+                await self.retrying_busy(self._conn.commit)
+            finally:
+                self._release_unless_writing()
 
     async def rollback(self) -> None:
         """Roll back the open transaction, if any."""
         if self.in_transaction:
-            await super().rollback()
+            try:
+                self._conn.rollback()
+            finally:
+                self._release_unless_writing()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Close the connection and its thread (`close` ends here too), giving the gate back."""
+        self._release_unless_writing(closed=True)
+        return super().stop()
+
+    async def retrying_busy[T](self, call: Callable[[], T]) -> T:
+        """`call()`, again after short sleeps while another process holds the lock."""
+        give_up_at = time.monotonic() + self._lock_wait_seconds
+        delay = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return call()
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() + delay > give_up_at:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, MAX_RETRY_SECONDS)
+
+    def _read_within_budget(self, sql: str, parameters: Any) -> Outcome:
+        self._read_deadline = time.perf_counter() + READ_BUDGET_SECONDS
+        try:
+            return _run(self._conn, sql, parameters, False)
+        finally:
+            self._read_deadline = float("inf")
+
+    def _past_budget(self) -> bool:
+        return time.perf_counter() > self._read_deadline
+
+    def _release_unless_writing(self, closed: bool = False) -> None:
+        """Give the gate back once no transaction is open."""
+        if self._holds_gate is not None and (closed or not self._conn.in_transaction):
+            self._holds_gate.release()
+            self._holds_gate = None
 
 
-async def connect(database: str, lock_wait_seconds: float) -> OneHopConnection:
-    """An open connection to a SQLite file; a write waits that long for a lock."""
+async def connect(database: str, lock_wait_seconds: float, gate: WriteGate) -> OneHopConnection:
+    """An open connection to a SQLite file; a write waits that long for a lock.
+
+    SQLite's own busy handler is off (it would block the event loop): see the module docstring.
+    """
     connection = OneHopConnection(
-        # read from the event loop's thread too (`in_transaction`), used from one at a time
-        partial(sqlite3.connect, database, timeout=lock_wait_seconds, check_same_thread=False),
-        iter_chunk_size=64,
+        # used from the event loop's thread and from its own, one at a time
+        partial(sqlite3.connect, database, timeout=0, check_same_thread=False),
+        gate,
+        lock_wait_seconds,
     )
     connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
     await connection
+    connection.watch_reads()
     return connection
