@@ -106,19 +106,21 @@ def _check_liveness(
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     """An async engine for the URL (sqlite+aiosqlite, its folder made, or postgresql+asyncpg)."""
     if url.startswith("sqlite"):
-        database = make_url(url).database
-        if database and database != ":memory:":
+        database = make_url(url).database or ":memory:"
+        pool: dict[str, int] = {}
+        if database != ":memory:":  # (one connection, one database in memory)
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # as many connections as the default pool and its overflow, all kept: each new one
+            # costs a thread, a connect and its pragmas
+            pool = {"pool_size": 15, "max_overflow": 0}
         engine = create_async_engine(
             url,
             echo=echo,
             hide_parameters=True,
             async_creator=partial(
-                sqlite_driver.connect,
-                database or ":memory:",
-                SQLITE_LOCK_WAIT_SECONDS,
-                sqlite_driver.WriteGate(),
+                sqlite_driver.connect, database, SQLITE_LOCK_WAIT_SECONDS, sqlite_driver.WriteGate()
             ),
+            **pool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -197,10 +197,13 @@ class OneHopConnection(aiosqlite.Connection):
         """A statement that may write, once this connection holds the gate."""
         if self._holds_gate is None:
             lock = self._gate.lock()
-            try:
-                await asyncio.wait_for(lock.acquire(), self._lock_wait_seconds)
-            except TimeoutError:
-                raise sqlite3.OperationalError("database is locked") from None
+            if lock.locked():
+                try:
+                    await asyncio.wait_for(lock.acquire(), self._lock_wait_seconds)
+                except TimeoutError:
+                    raise sqlite3.OperationalError("database is locked") from None
+            else:
+                await lock.acquire()  # at once
             self._holds_gate = lock
         try:
             return await self.retrying_busy(partial(_run, self._conn, sql, parameters, many))
