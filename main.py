@@ -43,6 +43,7 @@ from src.lib.ratelimit import create_rate_limiter
 from src.lib.streaming.factory import create_broker
 from src.lib.streaming.manager import GenerationManager
 from src.lib.streaming.titles import TitleWriter
+from src.lib.turns import Turns
 
 __all__ = ["MAX_WS_FRAME_BYTES", "build_runtime", "create_app"]
 
@@ -82,6 +83,7 @@ def build_runtime(settings: Settings, session_factory: SessionFactory) -> Runtim
         broker=broker,
         generations=generations,
         limiter=create_rate_limiter(settings.redis_url),
+        reply_starts=Turns(settings.max_starting_replies),
     )
 
 

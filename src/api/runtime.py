@@ -10,6 +10,7 @@ from src.lib.llm.tools.registry import ToolRegistry
 from src.lib.ratelimit import RateLimiter
 from src.lib.streaming.broker import Broker
 from src.lib.streaming.manager import GenerationManager
+from src.lib.turns import Turns
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class Runtime:
         broker: Delivers reply events to subscribers (in memory, or Redis).
         generations: Runs this process's generations.
         limiter: Counts attempts for rate limits (in memory, or Redis).
+        reply_starts: The reply starts this process runs at a time; the others wait their
+            turn, so that a burst of starts does not hold up the replies already streaming.
     """
 
     settings: Settings
@@ -35,3 +38,4 @@ class Runtime:
     broker: Broker
     generations: GenerationManager
     limiter: RateLimiter
+    reply_starts: Turns

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     signups_per_hour: int = Field(default=10, ge=1)
     guest_retention_days: int | None = Field(default=None, ge=1)
     max_concurrent_replies: int = Field(default=3, ge=1)
+    max_starting_replies: int = Field(default=4, ge=1)
     max_thread_messages: int = Field(default=1_000, ge=1)
 
     openai_base_url: str = ""

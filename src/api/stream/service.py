@@ -1,8 +1,10 @@
 """Starting a reply and following it to its end.
 
 Operations:
-- StreamService.start: check the request, model, tools, chat and parent; charge the reply to
-  the user's limits (`ReplyAllowance`: one start of a user at a time, in any process);
+- StreamService.start: wait for one of the process's turns to start a reply (`reply_starts`:
+  a burst of starts then does not stall the replies already streaming); check the request,
+  model, tools, chat and parent; charge the reply to the user's limits (`ReplyAllowance`:
+  one start of a user at a time, in any process);
   create the chat when it is new (its title, provisionally its first message, is then the
   model's to write: see `src.api.chats.service`); save the user message and a STREAMING
   assistant message; announce ChatCreated (or ChatUpdated) to the owner's devices; hand the
@@ -93,6 +95,12 @@ class StreamService:
         """
         request = check_request(request)
         provider, model = self._model(request)
+        async with self.runtime.reply_starts.turn():
+            return await self._start(user, request, provider, model)
+
+    async def _start(
+        self, user: User, request: StreamRequest, provider: Provider, model: ModelInfo
+    ) -> StartedReply:
         async with engine_of(self.runtime.session_factory).begin() as db:
             chat = await self._chat(db, user, request.chat_id)
             if request.message_id is not None:

@@ -10,6 +10,8 @@ the largest cost of a reply's database work. So here a statement runs on the eve
 - a read (SELECT) runs there within READ_BUDGET_SECONDS; one that takes longer (a search over
   many chats) is interrupted, which changes nothing, and run again on the connection's thread,
   so that it does not hold up every other stream;
+- a write of one row, or a few, runs there too; a batch of more rows (the partial saves of all
+  running replies) runs on the thread, and so does the commit of its transaction;
 - a write waits, without blocking the loop, for the `WriteGate` of its engine: the
   transactions that write go one at a time in a process, as SQLite runs them anyway, and none
   waits on SQLite's busy handler (which would block the loop, and with it the transaction
@@ -34,6 +36,8 @@ type Outcome = tuple[Description, int, int | None, list[Row]]
 
 READ_BUDGET_SECONDS = 0.002
 """A read taking longer than this on the event loop goes on to the connection's thread."""
+INLINE_MAX_ROWS = 8
+"""A batch of more rows than this is written on the connection's thread."""
 PROGRESS_STEPS = 1000
 """SQLite virtual machine steps between two checks of the read budget."""
 FIRST_RETRY_SECONDS = 0.001
@@ -165,6 +169,8 @@ class OneHopConnection(aiosqlite.Connection):
         self._lock_wait_seconds = lock_wait_seconds
         self._holds_gate: asyncio.Lock | None = None
         self._read_deadline = float("inf")
+        self._batched = False
+        """The open transaction wrote a batch on the thread: it ends there too."""
 
     def cursor(self) -> _Cursor:  # type: ignore[override]  # a plain object, no hand-off
         """A cursor (nothing runs until its first `execute`)."""
@@ -205,8 +211,12 @@ class OneHopConnection(aiosqlite.Connection):
             else:
                 await lock.acquire()  # at once
             self._holds_gate = lock
+        on_thread = many and len(parameters) > INLINE_MAX_ROWS
+        self._batched |= on_thread
         try:
-            return await self.retrying_busy(partial(_run, self._conn, sql, parameters, many))
+            return await self.retrying_busy(
+                partial(_run, self._conn, sql, parameters, many), on_thread
+            )
         finally:
             self._release_unless_writing()
 
@@ -214,7 +224,7 @@ class OneHopConnection(aiosqlite.Connection):
         """Commit the open transaction, if any."""
         if self.in_transaction:
             try:
-                await self.retrying_busy(self._conn.commit)
+                await self.retrying_busy(self._conn.commit, self._batched)
             finally:
                 self._release_unless_writing()
 
@@ -222,7 +232,7 @@ class OneHopConnection(aiosqlite.Connection):
         """Roll back the open transaction, if any."""
         if self.in_transaction:
             try:
-                self._conn.rollback()
+                await self.retrying_busy(self._conn.rollback, self._batched)
             finally:
                 self._release_unless_writing()
 
@@ -231,13 +241,14 @@ class OneHopConnection(aiosqlite.Connection):
         self._release_unless_writing(closed=True)
         return super().stop()
 
-    async def retrying_busy[T](self, call: Callable[[], T]) -> T:
-        """`call()`, again after short sleeps while another process holds the lock."""
+    async def retrying_busy[T](self, call: Callable[[], T], on_thread: bool = False) -> T:
+        """`call()`, on the connection's thread if asked; again while another process locks."""
         give_up_at = time.monotonic() + self._lock_wait_seconds
         delay = FIRST_RETRY_SECONDS
+        execute: Any = self._execute  # unannotated in aiosqlite
         while True:
             try:
-                return call()
+                return await execute(call) if on_thread else call()
             except sqlite3.OperationalError as error:
                 if not _is_busy(error) or time.monotonic() + delay > give_up_at:
                     raise
@@ -256,6 +267,8 @@ class OneHopConnection(aiosqlite.Connection):
 
     def _release_unless_writing(self, closed: bool = False) -> None:
         """Give the gate back once no transaction is open."""
+        if closed or not self._conn.in_transaction:
+            self._batched = False
         if self._holds_gate is not None and (closed or not self._conn.in_transaction):
             self._holds_gate.release()
             self._holds_gate = None

@@ -141,3 +141,23 @@ async def test_a_lock_held_past_the_wait_fails_the_write_as_locked(database: str
     finally:
         other.close()
         await connection.close()
+
+
+async def test_a_large_batch_is_written_on_the_thread_and_a_small_one_on_the_loop(
+    gate_connections: list[OneHopConnection],
+) -> None:
+    connection = gate_connections[0]
+    small, large = 2, sqlite_driver.INLINE_MAX_ROWS + 1
+    insert = "INSERT INTO t VALUES (thread() + ?)"  # the thread's id, plus 0 (small) or 1
+
+    await connection.cursor().executemany(insert, [(0,)] * small)
+    await connection.cursor().executemany(insert, [(1,)] * large)
+    await connection.commit()
+
+    cursor = connection.cursor()
+    await cursor.execute("SELECT i % 2, i - i % 2, count(*) FROM t GROUP BY 1, 2 ORDER BY 1")
+    rows = await cursor.fetchall()
+    loop_thread = threading.get_ident()
+    assert [(batch, count) for batch, _, count in rows] == [(0, small), (1, large)]
+    assert rows[0][1] == loop_thread - loop_thread % 2
+    assert rows[1][1] != loop_thread - loop_thread % 2
