@@ -18,9 +18,12 @@ from tests.ws import open_socket
 
 @pytest.fixture
 async def one_start_at_a_time(
-    database_url: str, tmp_path: Path
+    app: FastAPI, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[FastAPI, str, GraphQLClient]]:
-    """A server starting one reply at a time: itself, its WebSocket URL, an HTTP client."""
+    """A server starting one reply at a time: itself, its WebSocket URL, an HTTP client.
+
+    (`app` is asked for so that the tables are emptied after the test.)
+    """
     application = create_app(make_settings(database_url, tmp_path, max_starting_replies=1))
     transport = httpx.ASGITransport(app=application)
     async with (
