@@ -11,7 +11,8 @@ the largest cost of a reply's database work. So here a statement runs on the eve
   many chats) is interrupted, which changes nothing, and run again on the connection's thread,
   so that it does not hold up every other stream;
 - a write of one row, or a few, runs there too; a batch of more rows (the partial saves of all
-  running replies) runs on the thread, and so does the commit of its transaction;
+  running replies) and a DELETE (a chat's messages, the purge of idle guests: any number of
+  rows) run on the thread, and so does the commit of their transaction;
 - a write waits, without blocking the loop, for the `WriteGate` of its engine: the
   transactions that write go one at a time in a process, as SQLite runs them anyway, and none
   waits on SQLite's busy handler (which would block the loop, and with it the transaction
@@ -86,6 +87,10 @@ def _first_word(sql: str) -> str:
 
 def _is_read(sql: str) -> bool:
     return _first_word(sql).startswith("SELECT")
+
+
+def _is_delete(sql: str) -> bool:
+    return _first_word(sql).startswith("DELETE")
 
 
 def _may_write(sql: str) -> bool:
@@ -170,7 +175,7 @@ class OneHopConnection(aiosqlite.Connection):
         self._holds_gate: asyncio.Lock | None = None
         self._read_deadline = float("inf")
         self._batched = False
-        """The open transaction wrote a batch on the thread: it ends there too."""
+        """The open transaction wrote on the thread (a batch, a delete): it ends there too."""
 
     def cursor(self) -> _Cursor:  # type: ignore[override]  # a plain object, no hand-off
         """A cursor (nothing runs until its first `execute`)."""
@@ -211,7 +216,7 @@ class OneHopConnection(aiosqlite.Connection):
             else:
                 await lock.acquire()  # at once
             self._holds_gate = lock
-        on_thread = many and len(parameters) > INLINE_MAX_ROWS
+        on_thread = (many and len(parameters) > INLINE_MAX_ROWS) or _is_delete(sql)
         self._batched |= on_thread
         try:
             return await self.retrying_busy(

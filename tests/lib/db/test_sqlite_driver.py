@@ -161,3 +161,22 @@ async def test_a_large_batch_is_written_on_the_thread_and_a_small_one_on_the_loo
     assert [(batch, count) for batch, _, count in rows] == [(0, small), (1, large)]
     assert rows[0][1] == loop_thread - loop_thread % 2
     assert rows[1][1] != loop_thread - loop_thread % 2
+
+
+async def test_a_delete_runs_on_the_thread(gate_connections: list[OneHopConnection]) -> None:
+    connection = gate_connections[0]
+    cursor = connection.cursor()
+    await cursor.execute("CREATE TABLE deleted_on (thread INTEGER)")
+    await cursor.execute(
+        "CREATE TRIGGER t_deleted AFTER DELETE ON t BEGIN"
+        " INSERT INTO deleted_on VALUES (thread()); END"
+    )
+    await _insert(connection, 1)
+    await connection.commit()
+
+    await cursor.execute("DELETE FROM t")
+    await connection.commit()
+
+    (thread,) = await _one(connection, "SELECT thread FROM deleted_on")
+    assert thread not in {threading.get_ident(), None}
+    assert await _one(connection, "SELECT count(*) FROM t") == (0,)
