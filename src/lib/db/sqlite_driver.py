@@ -49,7 +49,7 @@ class WriteGate:
     """The connections of one database that may write: one transaction at a time.
 
     A connection passes the gate before the first write of a transaction, and gives it back
-    when the transaction ends (see `OneHopConnection`).
+    when the transaction ends (see `InlineConnection`).
     """
 
     def __init__(self) -> None:
@@ -109,7 +109,7 @@ class _Cursor:
 
     arraysize = 1
 
-    def __init__(self, connection: "OneHopConnection") -> None:
+    def __init__(self, connection: "InlineConnection") -> None:
         self._connection = connection
         self.description: Description = None
         self.rowcount = -1
@@ -160,7 +160,7 @@ class _Cursor:
         return self
 
 
-class OneHopConnection(aiosqlite.Connection):
+class InlineConnection(aiosqlite.Connection):
     """An aiosqlite connection that runs its statements on the event loop (module docstring).
 
     A commit or rollback with no transaction open (pysqlite opens one at the first write)
@@ -279,12 +279,12 @@ class OneHopConnection(aiosqlite.Connection):
             self._holds_gate = None
 
 
-async def connect(database: str, lock_wait_seconds: float, gate: WriteGate) -> OneHopConnection:
+async def connect(database: str, lock_wait_seconds: float, gate: WriteGate) -> InlineConnection:
     """An open connection to a SQLite file; a write waits that long for a lock.
 
     SQLite's own busy handler is off (it would block the event loop): see the module docstring.
     """
-    connection = OneHopConnection(
+    connection = InlineConnection(
         # used from the event loop's thread and from its own, one at a time
         partial(sqlite3.connect, database, timeout=0, check_same_thread=False),
         gate,

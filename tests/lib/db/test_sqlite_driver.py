@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from src.lib.db import sqlite_driver
-from src.lib.db.sqlite_driver import OneHopConnection, WriteGate
+from src.lib.db.sqlite_driver import InlineConnection, WriteGate
 from tests.helpers import wait_until
 
 LOCK_WAIT = 5.0
@@ -30,7 +30,7 @@ def database(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def gate_connections(database: str) -> AsyncIterator[list[OneHopConnection]]:
+async def gate_connections(database: str) -> AsyncIterator[list[InlineConnection]]:
     """Two connections to the database sharing one write gate, as one engine's do."""
     gate = WriteGate()
     connections = [await sqlite_driver.connect(database, LOCK_WAIT, gate) for _ in range(2)]
@@ -41,7 +41,7 @@ async def gate_connections(database: str) -> AsyncIterator[list[OneHopConnection
         await connection.close()
 
 
-async def _one(connection: OneHopConnection, sql: str) -> tuple[object, ...]:
+async def _one(connection: InlineConnection, sql: str) -> tuple[object, ...]:
     cursor = connection.cursor()
     await cursor.execute(sql)
     row = await cursor.fetchone()
@@ -49,12 +49,12 @@ async def _one(connection: OneHopConnection, sql: str) -> tuple[object, ...]:
     return row
 
 
-async def _insert(connection: OneHopConnection, value: int) -> None:
+async def _insert(connection: InlineConnection, value: int) -> None:
     await connection.cursor().execute("INSERT INTO t VALUES (?)", (value,))
 
 
 async def test_a_short_read_runs_on_the_event_loop_and_a_long_one_on_the_thread(
-    gate_connections: list[OneHopConnection],
+    gate_connections: list[InlineConnection],
 ) -> None:
     connection = gate_connections[0]
 
@@ -67,7 +67,7 @@ async def test_a_short_read_runs_on_the_event_loop_and_a_long_one_on_the_thread(
 
 
 async def test_a_writer_waits_for_the_transaction_that_writes_while_the_loop_goes_on(
-    gate_connections: list[OneHopConnection],
+    gate_connections: list[InlineConnection],
 ) -> None:
     first, second = gate_connections
     await _insert(first, 1)  # its transaction is open: it holds the gate
@@ -86,7 +86,7 @@ async def test_a_writer_waits_for_the_transaction_that_writes_while_the_loop_goe
 
 
 async def test_closing_a_connection_that_writes_lets_the_next_writer_in(
-    gate_connections: list[OneHopConnection],
+    gate_connections: list[InlineConnection],
 ) -> None:
     first, second = gate_connections
     await _insert(first, 1)
@@ -144,7 +144,7 @@ async def test_a_lock_held_past_the_wait_fails_the_write_as_locked(database: str
 
 
 async def test_a_large_batch_is_written_on_the_thread_and_a_small_one_on_the_loop(
-    gate_connections: list[OneHopConnection],
+    gate_connections: list[InlineConnection],
 ) -> None:
     connection = gate_connections[0]
     small, large = 2, sqlite_driver.INLINE_MAX_ROWS + 1
@@ -163,7 +163,7 @@ async def test_a_large_batch_is_written_on_the_thread_and_a_small_one_on_the_loo
     assert rows[1][1] != loop_thread - loop_thread % 2
 
 
-async def test_a_delete_runs_on_the_thread(gate_connections: list[OneHopConnection]) -> None:
+async def test_a_delete_runs_on_the_thread(gate_connections: list[InlineConnection]) -> None:
     connection = gate_connections[0]
     cursor = connection.cursor()
     await cursor.execute("CREATE TABLE deleted_on (thread INTEGER)")

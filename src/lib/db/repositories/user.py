@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.enums import UserType
 from src.lib.db.models import Chat, RefreshToken, User
 from src.lib.db.session import Database, dialect_name
-from src.lib.db.sqlite_driver import OneHopConnection
+from src.lib.db.sqlite_driver import InlineConnection
 
 
 @cache
@@ -58,7 +58,7 @@ class UserRepository:
         if isinstance(db, AsyncSession):
             db = await db.connection()
         sqlite = (await db.get_raw_connection()).driver_connection
-        if isinstance(sqlite, OneHopConnection) and sqlite.in_transaction:
+        if isinstance(sqlite, InlineConnection) and sqlite.in_transaction:
             return  # it has written: the write lock is held
         await db.execute(_lock_statements()[1], parameters)
 
