@@ -7,9 +7,10 @@ aiosqlite runs every sqlite3 call on a thread of its own: a queue hand-off to th
 a wake-up of the event loop when it is done. On this kind of machine the hand-off costs about
 200 µs of CPU, where the statements of a reply (reads and writes by key) take 5-50 µs; it was
 the largest cost of a reply's database work. So here a statement runs on the event loop:
-- a read (SELECT) runs there within READ_BUDGET_SECONDS; one that takes longer (a search over
-  many chats) is interrupted, which changes nothing, and run again on the connection's thread,
-  so that it does not hold up every other stream;
+- a read (a SELECT, or a WITH that writes nothing) runs there within READ_BUDGET_SECONDS;
+  one that takes longer (a search over many chats, the walk of a long thread) is
+  interrupted, which changes nothing, and run again on the connection's thread, so that it
+  does not hold up every other stream;
 - a write of one row, or a few, runs there too; a batch of more rows (the partial saves of all
   running replies) and a DELETE (a chat's messages, the purge of idle guests: any number of
   rows) run on the thread, and so does the commit of their transaction;
@@ -23,6 +24,7 @@ one call, and the rest answers from what that call kept.
 """
 
 import asyncio
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +45,7 @@ PROGRESS_STEPS = 1000
 """SQLite virtual machine steps between two checks of the read budget."""
 FIRST_RETRY_SECONDS = 0.001
 MAX_RETRY_SECONDS = 0.05
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
 class WriteGate:
@@ -86,7 +89,9 @@ def _first_word(sql: str) -> str:
 
 
 def _is_read(sql: str) -> bool:
-    return _first_word(sql).startswith("SELECT")
+    """A SELECT, or a WITH that writes nothing (a recursive walk of a chat's messages)."""
+    first = _first_word(sql)
+    return first.startswith("SELECT") or (first.startswith("WITH") and not _WRITES.search(sql))
 
 
 def _is_delete(sql: str) -> bool:
@@ -100,8 +105,8 @@ def _may_write(sql: str) -> bool:
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     """Another connection holds the lock, and waiting may help (not a stale snapshot)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY and code != 517  # SNAPSHOT
+    code = error.sqlite_errorcode
+    return code & 0xFF == sqlite3.SQLITE_BUSY and code != sqlite3.SQLITE_BUSY_SNAPSHOT
 
 
 class _Cursor:

@@ -180,3 +180,20 @@ async def test_a_delete_runs_on_the_thread(gate_connections: list[InlineConnecti
     (thread,) = await _one(connection, "SELECT thread FROM deleted_on")
     assert thread not in {threading.get_ident(), None}
     assert await _one(connection, "SELECT count(*) FROM t") == (0,)
+
+
+async def test_a_long_recursive_read_goes_to_the_thread_without_the_gate(
+    gate_connections: list[InlineConnection],
+) -> None:
+    first, second = gate_connections
+    await _insert(first, 1)  # holds the gate: a read must not wait for it
+    walk = (
+        "WITH RECURSIVE walk(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM walk WHERE i < 300000)"
+        " SELECT count(*), thread() FROM walk"
+    )
+
+    count, thread = await asyncio.wait_for(_one(second, walk), LOCK_WAIT)
+    await first.rollback()
+
+    assert count == 300000
+    assert thread not in {threading.get_ident(), None}
