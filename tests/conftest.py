@@ -158,6 +158,23 @@ async def serve(application: FastAPI) -> AsyncIterator[str]:
         await task
 
 
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, str, GraphQLClient]]:
+    """An app of its own over these settings, started and served on loopback.
+
+    Yields:
+        The app, its WebSocket URL, and a GraphQL client speaking HTTP to it in process.
+    """
+    application = create_app(settings)
+    transport = httpx.ASGITransport(app=application)
+    async with (
+        application.router.lifespan_context(application),
+        serve(application) as url,
+        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+    ):
+        yield application, url, GraphQLClient(http)
+
+
 @pytest.fixture(scope="session")
 async def server_url(app: FastAPI) -> AsyncIterator[str]:
     """The app served over real sockets (for WebSockets)."""

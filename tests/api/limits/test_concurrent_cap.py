@@ -9,14 +9,12 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
-from main import create_app
 from tests.api.limits.races import finish_all, sockets, start_all, streaming_of, usage_of
 from tests.api.stream.operations import STOP, message_input
-from tests.conftest import make_settings, serve
+from tests.conftest import make_settings, running_app
 from tests.helpers import GraphQLClient
 
 CAP = 3
@@ -30,14 +28,8 @@ async def slow_app(
     settings = make_settings(
         database_url, tmp_path, max_concurrent_replies=CAP, demo_token_delay_seconds=0.05
     )
-    application = create_app(settings)
-    transport = httpx.ASGITransport(app=application)
-    async with (
-        application.router.lifespan_context(application),
-        serve(application) as url,
-        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
-    ):
-        yield application, url, GraphQLClient(http)
+    async with running_app(settings) as running:
+        yield running
 
 
 async def test_eight_simultaneous_starts_against_a_cap_of_three_start_three(

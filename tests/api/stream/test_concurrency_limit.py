@@ -4,13 +4,11 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
-from main import create_app
 from tests.api.stream.operations import CHAT_STREAM, STOP, message_input
-from tests.conftest import make_settings, serve
+from tests.conftest import make_settings, running_app
 from tests.helpers import GraphQLClient
 from tests.ws import OperationError, open_socket
 
@@ -20,14 +18,9 @@ async def one_at_a_time(
     app: FastAPI, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[str, GraphQLClient]]:
     """A server allowing one running reply per user: its WebSocket URL and an HTTP client."""
-    application = create_app(make_settings(database_url, tmp_path, max_concurrent_replies=1))
-    transport = httpx.ASGITransport(app=application)
-    async with (
-        application.router.lifespan_context(application),
-        serve(application) as url,
-        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
-    ):
-        yield url, GraphQLClient(http)
+    settings = make_settings(database_url, tmp_path, max_concurrent_replies=1)
+    async with running_app(settings) as (_, url, client):
+        yield url, client
 
 
 async def test_a_second_reply_elsewhere_waits_for_the_first(

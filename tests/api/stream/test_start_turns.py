@@ -4,14 +4,12 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
-from main import create_app
 from src.api.runtime import Runtime
 from tests.api.stream.operations import CHAT, CHAT_STREAM, message_input
-from tests.conftest import make_settings, serve
+from tests.conftest import make_settings, running_app
 from tests.helpers import GraphQLClient, wait_until
 from tests.ws import open_socket
 
@@ -24,14 +22,9 @@ async def one_start_at_a_time(
 
     (`app` is asked for so that the tables are emptied after the test.)
     """
-    application = create_app(make_settings(database_url, tmp_path, max_starting_replies=1))
-    transport = httpx.ASGITransport(app=application)
-    async with (
-        application.router.lifespan_context(application),
-        serve(application) as url,
-        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
-    ):
-        yield application, url, GraphQLClient(http)
+    settings = make_settings(database_url, tmp_path, max_starting_replies=1)
+    async with running_app(settings) as running:
+        yield running
 
 
 async def test_a_start_waits_for_its_turn_and_then_streams(
