@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ HEAVY_READ = "SELECT (SELECT count(*) FROM n a, n b, n c), thread()"
 def database(tmp_path: Path) -> str:
     """A SQLite file in WAL mode with a table `n` of 100 rows and an empty table `t`."""
     path = str(tmp_path / "driver.db")
-    with sqlite3.connect(path) as setup:
+    with closing(sqlite3.connect(path)) as setup, setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE n (i INTEGER)")
         setup.executemany("INSERT INTO n VALUES (?)", [(i,) for i in range(100)])
