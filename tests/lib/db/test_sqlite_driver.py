@@ -198,3 +198,17 @@ async def test_a_long_recursive_read_goes_to_the_thread_without_the_gate(
 
     assert count == 300000
     assert thread not in {threading.get_ident(), None}
+
+
+async def test_a_long_read_interrupted_inside_a_transaction_leaves_the_transaction_whole(
+    gate_connections: list[InlineConnection],
+) -> None:
+    connection = gate_connections[0]
+    await _insert(connection, 7)
+
+    joined, _ = await _one(connection, HEAVY_READ)  # interrupted on the loop, run on the thread
+    await _insert(connection, 8)
+    await connection.commit()
+
+    assert joined == 100**3
+    assert await _one(gate_connections[1], "SELECT group_concat(i) FROM t") == ("7,8",)
