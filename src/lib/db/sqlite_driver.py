@@ -152,15 +152,7 @@ class _Cursor:
         self._rows = []
 
     async def _run(self, sql: str, parameters: Any, many: bool) -> "_Cursor":
-        connection = self._connection
-        if _is_read(sql) and not many:
-            outcome = await connection.read(sql, parameters)
-        elif _may_write(sql):
-            outcome = await connection.write(sql, parameters, many)
-        else:  # PRAGMA, DDL, SAVEPOINT...: no gate (DDL takes SQLite's lock for itself)
-            outcome = await connection.retrying_busy(
-                partial(_run, connection._conn, sql, parameters, many)
-            )
+        outcome = await self._connection.run(sql, parameters, many)
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
@@ -197,6 +189,15 @@ class InlineConnection(aiosqlite.Connection):
     def watch_reads(self) -> None:
         """Let reads on the event loop be interrupted past their budget (once, at connect)."""
         self._conn.set_progress_handler(self._past_budget, PROGRESS_STEPS)
+
+    async def run(self, sql: str, parameters: Any, many: bool) -> Outcome:
+        """Run a statement where its kind runs (module docstring)."""
+        if _is_read(sql) and not many:
+            return await self.read(sql, parameters)
+        if _may_write(sql):
+            return await self.write(sql, parameters, many)
+        # PRAGMA, DDL, SAVEPOINT...: no gate (DDL takes SQLite's lock for itself)
+        return await self.retrying_busy(partial(_run, self._conn, sql, parameters, many))
 
     async def read(self, sql: str, parameters: Any) -> Outcome:
         """A read, on the event loop within its budget, else on the connection's thread."""
@@ -277,9 +278,10 @@ class InlineConnection(aiosqlite.Connection):
 
     def _release_unless_writing(self, closed: bool = False) -> None:
         """Give the gate back once no transaction is open."""
-        if closed or not self._conn.in_transaction:
-            self._batched = False
-        if self._holds_gate is not None and (closed or not self._conn.in_transaction):
+        if not closed and self._conn.in_transaction:
+            return
+        self._batched = False
+        if self._holds_gate is not None:
             self._holds_gate.release()
             self._holds_gate = None
 
